@@ -1,0 +1,101 @@
+// swift-tools-version: 6.1
+import PackageDescription
+import Foundation
+
+// Release builds must use the CPU's vector units: without `-target-cpu`, Swift lowers
+// `SIMD16<Float>` arithmetic to scalar libm calls. `native` targets the build machine;
+// set TRIDENT_TARGET_CPU (e.g. `x86-64-v3`, `x86-64`) for a portable binary.
+let environment = ProcessInfo.processInfo.environment
+let targetCPU = environment["TRIDENT_TARGET_CPU"] ?? "native"
+#if arch(x86_64)
+let cpuFlags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", targetCPU])]
+#else
+let cpuFlags: [SwiftSetting] = targetCPU == "native" ? [] : [.unsafeFlags(["-target-cpu", targetCPU])]
+#endif
+let commonSettings: [SwiftSetting] = cpuFlags
+
+let mpi = "MPI"
+
+var targets: [Target] = [
+    .target(name: "TridentKernels", swiftSettings: commonSettings + [
+        .unsafeFlags(["-enforce-exclusivity=unchecked"]),
+    ]),
+    .target(name: "TridentFormats", dependencies: ["TridentKernels"], swiftSettings: commonSettings),
+    .target(name: "TridentTokenizer", dependencies: ["TridentFormats"], swiftSettings: commonSettings),
+    .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+                   providers: [.apt(["libopenmpi-dev"])]),
+    .target(name: "TridentCollectives",
+            dependencies: [
+                "TridentKernels",
+                .target(name: "CMPI", condition: .when(traits: [mpi])),
+            ],
+            swiftSettings: commonSettings + [.define("TRIDENT_MPI", .when(traits: [mpi]))]),
+    .target(name: "TridentModel",
+            dependencies: ["TridentKernels", "TridentFormats", "TridentCollectives"],
+            swiftSettings: commonSettings),
+    .target(name: "TridentEngine",
+            dependencies: ["TridentModel", "TridentTokenizer", "TridentCollectives"],
+            swiftSettings: commonSettings),
+    .target(name: "TridentPlanner", dependencies: ["TridentModel"], swiftSettings: commonSettings),
+    .target(name: "TridentLauncher", dependencies: ["TridentCollectives"], swiftSettings: commonSettings),
+    .executableTarget(name: "trident",
+                      dependencies: [
+                          "TridentKernels", "TridentFormats", "TridentTokenizer", "TridentCollectives",
+                          "TridentModel", "TridentEngine", "TridentPlanner", "TridentLauncher",
+                          .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                      ],
+                      swiftSettings: commonSettings),
+
+    .testTarget(name: "TridentKernelsTests", dependencies: ["TridentKernels"], swiftSettings: commonSettings),
+    .testTarget(name: "TridentFormatsTests", dependencies: ["TridentFormats"],
+                resources: [.copy("Fixtures")], swiftSettings: commonSettings),
+    .testTarget(name: "TridentTokenizerTests", dependencies: ["TridentTokenizer"],
+                resources: [.copy("Fixtures")], swiftSettings: commonSettings),
+    .testTarget(name: "TridentCollectivesTests", dependencies: ["TridentCollectives"],
+                swiftSettings: commonSettings),
+    .testTarget(name: "TridentModelTests", dependencies: ["TridentModel", "TridentEngine"],
+                resources: [.copy("Fixtures")], swiftSettings: commonSettings),
+    .testTarget(name: "TridentPlannerTests", dependencies: ["TridentPlanner"], swiftSettings: commonSettings),
+    .testTarget(name: "IntegrationTests", dependencies: ["TridentLauncher", "TridentCollectives"],
+                resources: [.copy("Fixtures")], swiftSettings: commonSettings),
+]
+
+// Development aid for people working on one module while others are in flux:
+// TRIDENT_DEV_TARGETS=TridentFormats,TridentFormatsTests keeps only those targets and
+// what they depend on. Unset (as in CI and for users) the whole package is built.
+if let only = environment["TRIDENT_DEV_TARGETS"], !only.isEmpty {
+    var keep = Set(only.split(separator: ",").map(String.init))
+    var changed = true
+    while changed {
+        changed = false
+        for target in targets where keep.contains(target.name) {
+            for dependency in target.dependencies {
+                var name: String?
+                switch dependency {
+                case .targetItem(let n, _): name = n
+                case .byNameItem(let n, _): name = n
+                default: name = nil
+                }
+                if let name, targets.contains(where: { $0.name == name }), !keep.contains(name) {
+                    keep.insert(name); changed = true
+                }
+            }
+        }
+    }
+    targets = targets.filter { keep.contains($0.name) }
+}
+
+let package = Package(
+    name: "Trident",
+    platforms: [.macOS(.v15)],
+    products: targets.contains(where: { $0.name == "trident" })
+        ? [.executable(name: "trident", targets: ["trident"])] : [],
+    traits: [
+        .trait(name: mpi, description: "Build the Open MPI communicator backend (needs libopenmpi-dev)."),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: targets,
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,95 @@
+/// The hyper-parameters of a Llama-family decoder-only transformer.
+///
+/// `CodingKeys` use the Hugging Face `config.json` spellings, so a configuration can be
+/// decoded from a safetensors checkpoint's `config.json`; GGUF metadata is mapped in
+/// `ModelConfiguration+GGUF.swift`. File-format spellings appear nowhere else.
+public struct ModelConfiguration: Codable, Sendable, Equatable {
+    /// Width of the residual stream (`dim`).
+    public var hiddenSize: Int
+    /// Width of the SwiGLU MLP's inner layer.
+    public var intermediateSize: Int
+    /// Number of transformer blocks.
+    public var layerCount: Int
+    /// Number of query heads.
+    public var headCount: Int
+    /// Number of key/value heads (grouped-query attention); equals `headCount` for MHA.
+    public var kvHeadCount: Int
+    /// Size of the vocabulary (rows of the embedding and of the LM head).
+    public var vocabularySize: Int
+    /// Epsilon inside RMSNorm.
+    public var rmsNormEpsilon: Float
+    /// RoPE frequency base.
+    public var ropeTheta: Float
+    /// Longest context the model was trained for.
+    public var contextLength: Int
+    /// Whether the LM head reuses the token embedding matrix.
+    public var tiedEmbeddings: Bool
+    /// Per-head width; `hiddenSize / headCount` unless the model says otherwise.
+    public var headDimension: Int
+
+    enum CodingKeys: String, CodingKey {
+        case hiddenSize = "hidden_size"
+        case intermediateSize = "intermediate_size"
+        case layerCount = "num_hidden_layers"
+        case headCount = "num_attention_heads"
+        case kvHeadCount = "num_key_value_heads"
+        case vocabularySize = "vocab_size"
+        case rmsNormEpsilon = "rms_norm_eps"
+        case ropeTheta = "rope_theta"
+        case contextLength = "max_position_embeddings"
+        case tiedEmbeddings = "tie_word_embeddings"
+        case headDimension = "head_dim"
+    }
+
+    public init(hiddenSize: Int, intermediateSize: Int, layerCount: Int, headCount: Int,
+                kvHeadCount: Int, vocabularySize: Int, rmsNormEpsilon: Float = 1e-5,
+                ropeTheta: Float = 10_000, contextLength: Int = 2048,
+                tiedEmbeddings: Bool = false, headDimension: Int? = nil) {
+        self.hiddenSize = hiddenSize
+        self.intermediateSize = intermediateSize
+        self.layerCount = layerCount
+        self.headCount = headCount
+        self.kvHeadCount = kvHeadCount
+        self.vocabularySize = vocabularySize
+        self.rmsNormEpsilon = rmsNormEpsilon
+        self.ropeTheta = ropeTheta
+        self.contextLength = contextLength
+        self.tiedEmbeddings = tiedEmbeddings
+        self.headDimension = headDimension ?? hiddenSize / headCount
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let hidden = try c.decode(Int.self, forKey: .hiddenSize)
+        let heads = try c.decode(Int.self, forKey: .headCount)
+        self.init(
+            hiddenSize: hidden,
+            intermediateSize: try c.decode(Int.self, forKey: .intermediateSize),
+            layerCount: try c.decode(Int.self, forKey: .layerCount),
+            headCount: heads,
+            kvHeadCount: try c.decodeIfPresent(Int.self, forKey: .kvHeadCount) ?? heads,
+            vocabularySize: try c.decode(Int.self, forKey: .vocabularySize),
+            rmsNormEpsilon: try c.decodeIfPresent(Float.self, forKey: .rmsNormEpsilon) ?? 1e-5,
+            ropeTheta: try c.decodeIfPresent(Float.self, forKey: .ropeTheta) ?? 10_000,
+            contextLength: try c.decodeIfPresent(Int.self, forKey: .contextLength) ?? 2048,
+            tiedEmbeddings: try c.decodeIfPresent(Bool.self, forKey: .tiedEmbeddings) ?? false,
+            headDimension: try c.decodeIfPresent(Int.self, forKey: .headDimension))
+    }
+
+    /// Query heads sharing one key/value head.
+    public var groupSize: Int { headCount / kvHeadCount }
+    /// Width of the concatenated key (or value) projection output.
+    public var kvDimension: Int { kvHeadCount * headDimension }
+    /// Width of the concatenated query projection output.
+    public var queryDimension: Int { headCount * headDimension }
+
+    /// Parameter count of the whole model (embedding and LM head counted once if tied).
+    public var parameterCount: Int {
+        let attention = hiddenSize * queryDimension + 2 * hiddenSize * kvDimension + queryDimension * hiddenSize
+        let mlp = 3 * hiddenSize * intermediateSize
+        let norms = 2 * hiddenSize
+        let perLayer = attention + mlp + norms
+        let embedding = vocabularySize * hiddenSize
+        return layerCount * perLayer + embedding + (tiedEmbeddings ? 0 : embedding) + hiddenSize
+    }
+}

@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct Trident: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "trident",
+        abstract: "Distributed Llama inference in Swift.",
+        subcommands: [])
+}
