@@ -47,17 +47,13 @@ var targets: [Target] = [
                       swiftSettings: commonSettings),
 
     .testTarget(name: "TridentKernelsTests", dependencies: ["TridentKernels"], swiftSettings: commonSettings),
-    .testTarget(name: "TridentFormatsTests", dependencies: ["TridentFormats"],
-                resources: [.copy("Fixtures")], swiftSettings: commonSettings),
-    .testTarget(name: "TridentTokenizerTests", dependencies: ["TridentTokenizer"],
-                resources: [.copy("Fixtures")], swiftSettings: commonSettings),
+    .testTarget(name: "TridentFormatsTests", dependencies: ["TridentFormats"], swiftSettings: commonSettings),
+    .testTarget(name: "TridentTokenizerTests", dependencies: ["TridentTokenizer"], swiftSettings: commonSettings),
     .testTarget(name: "TridentCollectivesTests", dependencies: ["TridentCollectives"],
                 swiftSettings: commonSettings),
-    .testTarget(name: "TridentModelTests", dependencies: ["TridentModel", "TridentEngine"],
-                resources: [.copy("Fixtures")], swiftSettings: commonSettings),
+    .testTarget(name: "TridentModelTests", dependencies: ["TridentModel", "TridentEngine"], swiftSettings: commonSettings),
     .testTarget(name: "TridentPlannerTests", dependencies: ["TridentPlanner"], swiftSettings: commonSettings),
-    .testTarget(name: "IntegrationTests", dependencies: ["TridentLauncher", "TridentCollectives"],
-                resources: [.copy("Fixtures")], swiftSettings: commonSettings),
+    .testTarget(name: "IntegrationTests", dependencies: ["TridentLauncher", "TridentCollectives"], swiftSettings: commonSettings),
 ]
 
 // Development aid for people working on one module while others are in flux:
