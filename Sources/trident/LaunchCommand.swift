@@ -1,6 +1,70 @@
 import ArgumentParser
+import Foundation
+import TridentLauncher
 
-// Placeholder: replaced by the owner of this command.
+/// `trident launch --nproc N [--nnodes M --node-rank K --master-addr A --master-port P] -- PROGRAM ARGS...`
+///
+/// Starts N copies of PROGRAM on this node as ranks `node_rank * N + i` of a world of
+/// `M * N`, with RANK / WORLD_SIZE / LOCAL_RANK / MASTER_ADDR / MASTER_PORT / TRIDENT_SECRET
+/// set (like torchrun), forwards their output prefixed `[rank i] `, and fails if any fails.
 struct LaunchCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "launch")
+    static let configuration = CommandConfiguration(
+        commandName: "launch",
+        abstract: "Start worker processes with rank variables set (like torchrun).",
+        discussion: """
+            Example: trident launch --nproc 2 -- trident bench allreduce
+            Several nodes: run on every node with the same --nnodes, --master-addr, --master-port \
+            and TRIDENT_SECRET, and --node-rank 0..nnodes-1.
+            """)
+
+    @Option(name: .long, help: "Worker processes on this node.")
+    var nproc: Int = 1
+
+    @Option(name: .long, help: "Number of nodes in the job.")
+    var nnodes: Int = 1
+
+    @Option(name: .customLong("node-rank"), help: "This node's index (0 serves the rendezvous store).")
+    var nodeRank: Int = 0
+
+    @Option(name: .customLong("master-addr"), help: "IPv4 address of node 0.")
+    var masterAddr: String = "127.0.0.1"
+
+    @Option(name: .customLong("master-port"), help: "Rendezvous port on node 0 (0: pick one; single node only).")
+    var masterPort: Int = 0
+
+    @Flag(name: .customLong("no-prefix"), help: "Do not prefix output lines with [rank N].")
+    var noPrefix = false
+
+    @Argument(parsing: .postTerminator, help: "PROGRAM ARGS... (after --)")
+    var command: [String] = []
+
+    func validate() throws {
+        guard !command.isEmpty else { throw ValidationError("give the program to run after --, e.g. -- trident bench allreduce") }
+        guard nproc >= 1 else { throw ValidationError("--nproc must be >= 1, got \(nproc)") }
+    }
+
+    func run() throws {
+        let configuration = LaunchConfiguration(
+            executable: Self.resolve(command[0]), arguments: Array(command.dropFirst()), processCount: nproc,
+            nodeCount: nnodes, nodeRank: nodeRank, masterAddress: masterAddr, masterPort: masterPort,
+            prefixOutput: !noPrefix)
+        do {
+            try LocalLauncher(configuration).run()
+        } catch {
+            FileHandle.standardError.write(Data("trident launch: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+
+    /// Finds a program name on PATH (`trident` itself resolves to this binary).
+    static func resolve(_ program: String) -> String {
+        if program.contains("/") { return program }
+        if program == "trident" { return (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "/proc/self/exe" }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for directory in path.split(separator: ":") {
+            let candidate = "\(directory)/\(program)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return program
+    }
 }

@@ -1,0 +1,79 @@
+import Foundation
+import TridentCollectives
+import TridentFormats
+import TridentKernels
+import TridentModel
+
+/// Everything one rank needs to execute steps: its model stage and its groups.
+///
+/// Built the same way on every rank; the driver (world rank 0) wraps it in a
+/// `DistributedRunner`, the others run a `WorkerLoop` over it.
+public final class RankRuntime: @unchecked Sendable {
+    public let stage: LlamaStage
+    public let world: any Communicator
+    public let loadSeconds: Double
+
+    public init(stage: LlamaStage, world: any Communicator, loadSeconds: Double) {
+        self.stage = stage
+        self.world = world
+        self.loadSeconds = loadSeconds
+    }
+
+    public var configuration: ModelConfiguration { stage.configuration }
+
+    /// Loads this rank's shard of the GGUF model at `path`.
+    ///
+    /// The tensor-parallel size is checked against the model before any weight is read.
+    /// Every rank of `world` must call this. With more than one rank, each rank copies only
+    /// its own slices and releases the file's pages, so its resident memory is about 1/N of
+    /// the weights (plus the vocabulary-parallel embedding slice and its KV cache).
+    /// - Parameters:
+    ///   - capacity: positions per sequence slot in the KV cache.
+    ///   - slots: sequences that can be in flight at once.
+    public static func load(path: String, world: any Communicator, threads: Int,
+                            capacity: Int, slots: Int = 1) throws -> RankRuntime {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let file = try GGUFFile(path: path)
+        let configuration = try ModelConfiguration(gguf: file)
+        let plan = try ShardingPlan(configuration: configuration, tensorParallelSize: world.size, rank: world.rank)
+        let layers = 0 ..< configuration.layerCount
+        let weights = try LlamaWeights.load(from: file, configuration: configuration, plan: plan, layers: layers,
+                                            includeEmbedding: true, includeHead: true,
+                                            copySlices: world.size > 1)
+        if world.size > 1 { file.releaseResidentPages() }
+        let cache = KVCache(layerCount: layers.count, slotCount: slots,
+                            capacity: min(capacity, configuration.contextLength),
+                            kvHeads: plan.kvHeads.count, headDimension: configuration.headDimension)
+        let stage = LlamaStage(configuration: configuration, plan: plan, layers: layers, weights: weights,
+                               cache: cache, tensorGroup: world, pool: ThreadPool(threadCount: threads))
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        return RankRuntime(stage: stage, world: world, loadSeconds: seconds)
+    }
+
+    /// Runs one command on this rank. - Returns: logits on the last stage when requested.
+    func execute(_ command: StepCommand) throws -> [Float] {
+        switch command.opcode {
+        case .forward:
+            return try stage.forward(tokens: command.tokens, slot: command.slot, start: command.start,
+                                     logits: command.logits)
+        case .statistics, .shutdown:
+            return []
+        }
+    }
+
+    /// Gathers every rank's statistics (collective over `world`). - Returns: rank order.
+    func gatherStatistics() throws -> [RankStatistics] {
+        let t = stage.timings
+        let mine: [Int64] = [Int64(world.rank), Int64(ProcessMemory.peakResidentBytes()),
+                             Int64(t.computeSeconds * 1e9), Int64(t.communicationSeconds * 1e9)]
+        var all = [Int64](repeating: 0, count: mine.count * world.size)
+        try mine.withUnsafeBytes { input in
+            try all.withUnsafeMutableBytes { try world.allGather(input, into: $0) }
+        }
+        return (0..<world.size).map { r in
+            let v = all[r * 4 ..< r * 4 + 4].map { $0 }
+            return RankStatistics(rank: Int(v[0]), peakRSSBytes: Int(v[1]),
+                                  computeSeconds: Double(v[2]) / 1e9, communicationSeconds: Double(v[3]) / 1e9)
+        }
+    }
+}

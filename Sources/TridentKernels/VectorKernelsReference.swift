@@ -1,0 +1,47 @@
+import Foundation
+
+/// Straightforward Double-precision references for `VectorKernels` (used by tests).
+public enum VectorKernelsReference {
+    /// See `VectorKernels.rmsNorm`.
+    public static func rmsNorm(_ x: [Float], weight: [Float], eps: Float, tokens: Int, dim: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: tokens * dim)
+        for t in 0..<tokens {
+            var ss: Double = 0
+            for i in 0..<dim { ss += Double(x[t * dim + i]) * Double(x[t * dim + i]) }
+            let scale = 1 / (ss / Double(dim) + Double(eps)).squareRoot()
+            for i in 0..<dim { out[t * dim + i] = Float(Double(x[t * dim + i]) * scale * Double(weight[i])) }
+        }
+        return out
+    }
+
+    /// See `VectorKernels.rope`.
+    public static func rope(_ x: [Float], tokens: Int, heads: Int, headDim: Int, positions: [Int],
+                            base: Float) -> [Float] {
+        var y = x
+        for t in 0..<tokens {
+            for h in 0..<heads {
+                for i in 0..<(headDim / 2) {
+                    let theta = Double(positions[t]) / pow(Double(base), Double(2 * i) / Double(headDim))
+                    let k = (t * heads + h) * headDim + 2 * i
+                    let a = Double(x[k]), b = Double(x[k + 1])
+                    y[k] = Float(a * cos(theta) - b * sin(theta))
+                    y[k + 1] = Float(a * sin(theta) + b * cos(theta))
+                }
+            }
+        }
+        return y
+    }
+
+    /// See `VectorKernels.softmax`.
+    public static func softmax(_ x: [Float]) -> [Float] {
+        guard let maximum = x.max() else { return [] }
+        let e = x.map { exp(Double($0) - Double(maximum)) }
+        let sum = e.reduce(0, +)
+        return e.map { Float($0 / sum) }
+    }
+
+    /// See `VectorKernels.siluMultiply`.
+    public static func siluMultiply(gate: [Float], up: [Float]) -> [Float] {
+        zip(gate, up).map { g, u in Float(Double(g) / (1 + exp(-Double(g))) * Double(u)) }
+    }
+}

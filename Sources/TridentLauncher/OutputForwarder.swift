@@ -1,0 +1,43 @@
+import Foundation
+
+/// Copies a child's pipe to one of our output streams line by line, each line prefixed
+/// (e.g. `[rank 2] `). Lines from different ranks never interleave mid-line.
+final class OutputForwarder: @unchecked Sendable {
+    private static let writeLock = NSLock()
+    private let done = DispatchGroup()
+
+    /// Starts forwarding `pipe` to `destination` (stdout or stderr file handle).
+    init(pipe: Pipe, prefix: String, destination: FileHandle) {
+        let reader = pipe.fileHandleForReading
+        done.enter()
+        Thread.detachNewThread { [done] in
+            defer { done.leave() }
+            var pending = Data()
+            while true {
+                let chunk = reader.availableData
+                if chunk.isEmpty { break }
+                pending.append(chunk)
+                while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                    let line = pending[pending.startIndex...newline]
+                    Self.write(Data(prefix.utf8) + line, to: destination)
+                    pending.removeSubrange(pending.startIndex...newline)
+                }
+            }
+            if !pending.isEmpty { Self.write(Data(prefix.utf8) + pending + Data("\n".utf8), to: destination) }
+        }
+    }
+
+    /// Waits until the child closed its end (all output forwarded), or `timeout` passed
+    /// (a grandchild may keep the pipe open after the worker died).
+    func wait(timeout: Duration? = nil) {
+        guard let timeout else { done.wait(); return }
+        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) * 1e-18
+        _ = done.wait(timeout: .now() + seconds)
+    }
+
+    private static func write(_ data: Data, to destination: FileHandle) {
+        writeLock.lock()
+        destination.write(data)
+        writeLock.unlock()
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+
+/// What a launched worker process learns from its environment (set by `LocalLauncher`,
+/// torchrun-compatible names). This module is the only place that reads these variables.
+public struct WorkerEnvironment: Sendable, Equatable {
+    /// World rank of this process, `0..<worldSize`.
+    public var rank: Int
+    public var worldSize: Int
+    /// Rank among the processes of this node.
+    public var localRank: Int
+    /// Host serving the rendezvous store (world rank 0's node).
+    public var masterAddress: String
+    public var masterPort: Int
+    /// Per-job secret every connection must present.
+    public var secret: String
+
+    public init(rank: Int, worldSize: Int, localRank: Int, masterAddress: String, masterPort: Int, secret: String) {
+        self.rank = rank
+        self.worldSize = worldSize
+        self.localRank = localRank
+        self.masterAddress = masterAddress
+        self.masterPort = masterPort
+        self.secret = secret
+    }
+
+    /// Environment variable names.
+    public enum Key {
+        public static let rank = "RANK", worldSize = "WORLD_SIZE", localRank = "LOCAL_RANK"
+        public static let masterAddress = "MASTER_ADDR", masterPort = "MASTER_PORT", secret = "TRIDENT_SECRET"
+    }
+
+    /// The worker environment of this process; nil when `RANK` is not set (not a launched
+    /// worker). Throws `LaunchError.badEnvironment` when a variable is missing or malformed.
+    public static func current() throws(LaunchError) -> WorkerEnvironment? {
+        try from(ProcessInfo.processInfo.environment)
+    }
+
+    /// Parses `variables` like `current()` does.
+    public static func from(_ variables: [String: String]) throws(LaunchError) -> WorkerEnvironment? {
+        guard variables[Key.rank] != nil else { return nil }
+        func integer(_ key: String, default value: Int? = nil) throws(LaunchError) -> Int {
+            guard let text = variables[key] else {
+                if let value { return value }
+                throw LaunchError.badEnvironment("\(key) is not set (RANK is, so all launcher variables must be)")
+            }
+            guard let number = Int(text) else { throw LaunchError.badEnvironment("\(key)='\(text)' is not an integer") }
+            return number
+        }
+        let rank = try integer(Key.rank), worldSize = try integer(Key.worldSize)
+        guard worldSize >= 1, (0..<worldSize).contains(rank) else {
+            throw LaunchError.badEnvironment("RANK=\(rank) is outside WORLD_SIZE=\(worldSize)")
+        }
+        let port = try integer(Key.masterPort)
+        guard (1...65_535).contains(port) else { throw LaunchError.badEnvironment("MASTER_PORT=\(port) is not a TCP port") }
+        return WorkerEnvironment(rank: rank, worldSize: worldSize, localRank: try integer(Key.localRank, default: rank),
+                                 masterAddress: variables[Key.masterAddress] ?? "127.0.0.1", masterPort: port,
+                                 secret: variables[Key.secret] ?? "")
+    }
+
+    /// The variables a worker with these values sees.
+    public var variables: [String: String] {
+        [Key.rank: String(rank), Key.worldSize: String(worldSize), Key.localRank: String(localRank),
+         Key.masterAddress: masterAddress, Key.masterPort: String(masterPort), Key.secret: secret]
+    }
+}

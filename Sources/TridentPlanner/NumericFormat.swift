@@ -1,0 +1,42 @@
+/// How numbers are stored, as far as the planner cares: bytes per element, including the
+/// per-block scale overhead of GGML's quantized formats.
+///
+/// Quantized formats store `blockSize` consecutive elements in `bytesPerBlock` bytes:
+/// `q4_1` 20 bytes per 32 weights (0.625 B/weight), `q4_0` 18/32, `q8_0` 34/32.
+public enum NumericFormat: String, Sendable, CaseIterable, Codable {
+    case f32, f16, bf16, q8_0, q4_0, q4_1
+
+    /// Elements per block (1 for plain floating-point formats).
+    public var blockSize: Int {
+        switch self {
+        case .f32, .f16, .bf16: return 1
+        case .q8_0, .q4_0, .q4_1: return 32
+        }
+    }
+
+    /// Bytes per block.
+    public var bytesPerBlock: Int {
+        switch self {
+        case .f32: return 4
+        case .f16, .bf16: return 2
+        case .q8_0: return 34
+        case .q4_0: return 18
+        case .q4_1: return 20
+        }
+    }
+
+    /// Average bytes per element, e.g. 0.625 for `q4_1`.
+    public var bytesPerElement: Double { Double(bytesPerBlock) / Double(blockSize) }
+
+    /// Bytes for one row of `count` elements, rounding a partial block up to a whole one.
+    public func rowBytes(_ count: Int) -> Double {
+        precondition(count >= 0, "negative element count \(count)")
+        let blocks = (count + blockSize - 1) / blockSize
+        return Double(blocks * bytesPerBlock)
+    }
+
+    /// Bytes for a `[rows, columns]` matrix stored row by row (blocks run along a row).
+    public func matrixBytes(rows: Int, columns: Int) -> Double {
+        Double(rows) * rowBytes(columns)
+    }
+}
