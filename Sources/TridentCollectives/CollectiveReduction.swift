@@ -112,16 +112,43 @@ public enum CollectiveReduction {
 
     private static func reduceFloat16(_ d: UnsafeMutablePointer<UInt16>, _ s: UnsafePointer<UInt16>,
                                       _ n: Int, _ op: ReduceOperation) {
+        switch op {
+        case .sum: float16Loop(d, s, n) { $0 + $1 }
+        case .max: float16Loop(d, s, n) { Swift.max($0, $1) }
+        case .min: float16Loop(d, s, n) { Swift.min($0, $1) }
+        }
+    }
+
+    /// Widens 8 halves at a time to Float32 (F16C where available), combines, narrows back.
+    @inline(__always)
+    private static func float16Loop(_ d: UnsafeMutablePointer<UInt16>, _ s: UnsafePointer<UInt16>, _ n: Int,
+                                    _ combine: (Float, Float) -> Float) {
+        let dh = UnsafeMutableRawPointer(d).assumingMemoryBound(to: Float16.self)
+        let sh = UnsafeRawPointer(s).assumingMemoryBound(to: Float16.self)
         for i in 0..<n {
-            let r = combine(Float(Float16(bitPattern: d[i])), Float(Float16(bitPattern: s[i])), op)
-            d[i] = Float16(r).bitPattern
+            dh[i] = Float16(combine(Float(dh[i]), Float(sh[i])))
         }
     }
 
     private static func reduceBFloat16(_ d: UnsafeMutablePointer<UInt16>, _ s: UnsafePointer<UInt16>,
                                        _ n: Int, _ op: ReduceOperation) {
+        switch op {
+        case .sum: bfloat16Loop(d, s, n) { $0 + $1 }
+        case .max: bfloat16Loop(d, s, n) { Swift.max($0, $1) }
+        case .min: bfloat16Loop(d, s, n) { Swift.min($0, $1) }
+        }
+    }
+
+    /// Branch-free widen / combine / round-to-nearest-even so the loop vectorises.
+    @inline(__always)
+    private static func bfloat16Loop(_ d: UnsafeMutablePointer<UInt16>, _ s: UnsafePointer<UInt16>, _ n: Int,
+                                     _ combine: (Float, Float) -> Float) {
         for i in 0..<n {
-            d[i] = floatToBFloat16(combine(bfloat16ToFloat(d[i]), bfloat16ToFloat(s[i]), op))
+            let r = combine(Float(bitPattern: UInt32(d[i]) << 16), Float(bitPattern: UInt32(s[i]) << 16))
+            let bits = r.bitPattern
+            let rounded = UInt16(truncatingIfNeeded: (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) >> 16)
+            let quietNaN = UInt16(truncatingIfNeeded: bits >> 16) | 0x0040
+            d[i] = r != r ? quietNaN : rounded
         }
     }
 }

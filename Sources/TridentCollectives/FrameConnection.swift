@@ -18,14 +18,33 @@ final class FrameConnection: @unchecked Sendable {
     func send(_ header: FrameHeader, payload: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
               deadline: TCPDeadline) throws {
         precondition(header.payloadLength == UInt64(payload.count), "frame length must match its payload")
-        var head = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
         writeLock.lock()
         defer { writeLock.unlock() }
+        try sendLocked(header, payload: payload, deadline: deadline)
+    }
+
+    /// Writes one frame; the caller holds `writeLock`.
+    private func sendLocked(_ header: FrameHeader, payload: UnsafeRawBufferPointer, deadline: TCPDeadline) throws {
+        var head = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
         try withUnsafeMutableBytes(of: &head) { raw in
             header.encode(into: raw)
             try socket.sendAll(UnsafeRawBufferPointer(raw), deadline: deadline)
         }
         if payload.count > 0 { try socket.sendAll(payload, deadline: deadline) }
+    }
+
+    /// Best-effort send that gives up (silently) when the connection stays busy or blocked
+    /// for `within` (another thread may be stuck writing to a dead peer).
+    func trySend(_ header: FrameHeader, bytes: [UInt8], within: Duration) {
+        let deadline = TCPDeadline(after: within)
+        while !writeLock.try() {
+            if deadline.expired { return }
+            usleep(1_000)
+        }
+        defer { writeLock.unlock() }
+        var h = header
+        h.payloadLength = UInt64(bytes.count)
+        bytes.withUnsafeBytes { try? sendLocked(h, payload: $0, deadline: deadline) }
     }
 
     func tryLockWriter() -> Bool { writeLock.try() }
@@ -49,11 +68,13 @@ final class FrameConnection: @unchecked Sendable {
 
     /// Receives a payload of `length` bytes into a new array.
     func receivePayload(length: UInt64, deadline: TCPDeadline, tick: () throws -> Void = {}) throws -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: Int(length))
-        if length > 0 {
-            try bytes.withUnsafeMutableBytes { try socket.receiveAll($0, deadline: deadline, tick: tick) }
+        // Not zero-filled first: every byte is overwritten by the socket (or we throw).
+        try [UInt8](unsafeUninitializedCapacity: Int(length)) { buffer, initialized in
+            if length > 0 {
+                try socket.receiveAll(UnsafeMutableRawBufferPointer(buffer), deadline: deadline, tick: tick)
+            }
+            initialized = Int(length)
         }
-        return bytes
     }
 }
 

@@ -95,7 +95,7 @@ extension MPICommunicator {
             var members = [Int32](repeating: 0, count: Int(newSize))
             try check(MPI_Allgather(&me, 1, trident_mpi_int32(), &members, 1, trident_mpi_int32(), newComm), "split")
             let name = "\(groupName)[\(members.map { String($0) }.joined(separator: ","))]"
-            result = try MPICommunicator(communicator: newComm, name: name, operations: operations)
+            result = try MPICommunicator(communicator: newComm, name: name, operations: operations, options: options)
         }
         return result!
     }

@@ -6,8 +6,9 @@ import CMPI
 /// `world()` initialises MPI once per process (`MPI_Init_thread`, `MPI_THREAD_MULTIPLE`) and
 /// returns `MPI_COMM_WORLD`; `split` wraps `MPI_Comm_split`. MPI errors are returned, not fatal
 /// (`MPI_ERRORS_RETURN`), and mapped to `CollectiveError(.backend)` naming the MPI error string.
-/// Deadlines: MPI calls cannot be interrupted, so `operationTimeout` is not enforced here;
-/// a dead process is detected by `mpirun`, which aborts the whole job.
+/// Deadlines: MPI calls cannot be interrupted. A dead process is detected by `mpirun`, which
+/// stops the whole job; an operation that exceeds `operationTimeout` (a hung peer) makes a
+/// watchdog print the error and call `MPI_Abort`. `livenessTimeout` is not used by this backend.
 ///
 /// Every rank of the group must call each collective, in the same order.
 /// Call `MPICommunicator.finalize()` before the process exits.
@@ -21,8 +22,11 @@ public final class MPICommunicator: Communicator, CollectiveAlgorithmReporting, 
     let communicator: MPI_Comm
     let operations: MPIReductionOperations
     let poison = CollectivePoison()
+    let options: CommunicatorOptions
+    let watchdog: MPIWatchdog
 
-    init(communicator: MPI_Comm, name: String, operations: MPIReductionOperations) throws {
+    init(communicator: MPI_Comm, name: String, operations: MPIReductionOperations,
+         options: CommunicatorOptions) throws {
         var rank: Int32 = 0, size: Int32 = 0
         try Self.check(MPI_Comm_rank(communicator, &rank), "MPI_Comm_rank", rank: -1, group: name)
         try Self.check(MPI_Comm_size(communicator, &size), "MPI_Comm_size", rank: Int(rank), group: name)
@@ -33,11 +37,16 @@ public final class MPICommunicator: Communicator, CollectiveAlgorithmReporting, 
         self.groupName = name
         self.communicator = communicator
         self.operations = operations
+        self.options = options
+        self.watchdog = MPIWatchdog(timeout: options.operationTimeout, rank: Int(rank), group: name,
+                                    communicator: communicator)
     }
+
+    deinit { watchdog.stop() }
 
     /// Initialises MPI if needed and returns the world communicator.
     /// Throws `.backend` if MPI cannot provide `MPI_THREAD_MULTIPLE`.
-    public static func world() throws -> MPICommunicator {
+    public static func world(options: CommunicatorOptions = CommunicatorOptions()) throws -> MPICommunicator {
         var initialized: Int32 = 0
         MPI_Initialized(&initialized)
         if initialized == 0 {
@@ -50,7 +59,7 @@ public final class MPICommunicator: Communicator, CollectiveAlgorithmReporting, 
             }
         }
         return try MPICommunicator(communicator: trident_mpi_comm_world(), name: "world",
-                                   operations: MPIReductionOperations())
+                                   operations: MPIReductionOperations(), options: options)
     }
 
     /// Finalises MPI (once; later calls do nothing). No communicator may be used afterwards.
@@ -63,7 +72,9 @@ public final class MPICommunicator: Communicator, CollectiveAlgorithmReporting, 
 
     /// Runs `body` unless poisoned; errors poison this communicator.
     func perform(_ operation: String, _ body: () throws -> Void) throws {
-        try poison.run(operation: operation, rank: rank, group: groupName, body)
+        try poison.run(operation: operation, rank: rank, group: groupName) {
+            try watchdog.watch(operation, body)
+        }
     }
 
     /// Throws `.backend` with MPI's error string if `code` is not `MPI_SUCCESS`.

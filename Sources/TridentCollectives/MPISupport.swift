@@ -11,9 +11,9 @@ public enum MPISupport {
     }
 
     /// Initialises MPI and returns the world communicator; throws `.backend` in builds without MPI.
-    public static func world() throws -> any Communicator {
+    public static func world(options: CommunicatorOptions = CommunicatorOptions()) throws -> any Communicator {
         #if TRIDENT_MPI
-        return try MPICommunicator.world()
+        return try MPICommunicator.world(options: options)
         #else
         throw CollectiveError(.backend, operation: "MPI_Init", rank: -1, group: "world",
                               detail: "this build has no MPI backend; rebuild with `--traits MPI`")

@@ -31,6 +31,15 @@ public struct ProcessGroups: Sendable {
         }
     }
 
+    /// Groups for a single-process run: world, tensor, pipeline and data are all one rank
+    /// (a size-1 `LocalCommunicator`, whose collectives return without communicating).
+    public static func single() -> ProcessGroups {
+        let one = LocalCommunicator.makeGroup(size: 1)[0]
+        // A layout of 1 x 1 x 1 cannot fail.
+        let layout = try! ParallelLayout(tensor: 1, pipeline: 1, data: 1)
+        return ProcessGroups(world: one, tensor: one, pipeline: one, data: one, layout: layout)
+    }
+
     /// Splits `world` into this rank's tensor, pipeline and data groups.
     ///
     /// Collective over `world`: every world rank must call it with the same layout.

@@ -25,17 +25,24 @@ extension TCPCommunicator {
             segment = try? SharedMemorySegment.create(name: name, byteCount: bytes)
             status[0] = segment == nil ? 0 : 1
         }
-        let flag = UnsafeMutableRawBufferPointer.allocate(byteCount: 1, alignment: 1)
-        defer { flag.deallocate() }
-        flag[0] = status[0]
-        try context.binomialBroadcast(flag, root: 0)
-        status[0] = flag[0]
-        if status[0] == 1 && rank != 0 {
-            do { segment = try SharedMemorySegment.open(name: name, byteCount: bytes) } catch {
-                throw TCPMeshFailure(kind: .backend, worldPeer: nil, detail: "cannot map shared memory \(name): \(error)")
+        // The creator removes the name once all have mapped it, or at once if setup fails,
+        // so no segment outlives the job.
+        do throws(TCPMeshFailure) {
+            let flag = UnsafeMutableRawBufferPointer.allocate(byteCount: 1, alignment: 1)
+            defer { flag.deallocate() }
+            flag[0] = status[0]
+            try context.binomialBroadcast(flag, root: 0)
+            status[0] = flag[0]
+            if status[0] == 1 && rank != 0 {
+                do { segment = try SharedMemorySegment.open(name: name, byteCount: bytes) } catch {
+                    throw TCPMeshFailure(kind: .backend, worldPeer: nil, detail: "cannot map shared memory \(name): \(error)")
+                }
             }
+            try context.disseminationBarrier()
+        } catch {
+            if rank == 0 { segment?.unlink() }
+            throw error
         }
-        try context.disseminationBarrier()
         if rank == 0 { segment?.unlink() }
         guard let segment else {
             sharedMemoryState.withLock { $0 = .unavailable }

@@ -31,11 +31,11 @@ extension TCPMesh {
                 case .abort:
                     let payload = try connection.receivePayload(length: Swift.min(header.payloadLength, 65_536),
                                                                 deadline: TCPDeadline(after: .seconds(5)))
-                    setPeerState(peer, .dead)
                     let cause = (0..<worldSize).contains(Int(header.tag)) ? Int(header.tag) : peer
                     let kind: CollectiveError.Kind = cause == peer ? .peerFailed : CollectiveError.Kind(code: header.groupID)
                     fail(TCPMeshFailure(kind: kind, worldPeer: cause == rank ? peer : cause,
                                         detail: String(decoding: payload, as: UTF8.self)), notifyPeers: true)
+                    setPeerState(peer, .dead)   // after fail(): waiters must see the root cause
                     return
                 case .goodbye:
                     setPeerState(peer, .departed)
@@ -45,23 +45,22 @@ extension TCPMesh {
                 }
             }
         } catch let error as FrameError {
-            setPeerState(peer, .dead)
             fail(TCPMeshFailure(kind: .protocolViolation, worldPeer: peer, detail: error.description))
+            setPeerState(peer, .dead)
             connection.socket.shutdownBoth()
         } catch let error as TCPSocketError {
-            let closing = isStopping
-            setPeerState(peer, .dead)
-            if closing { return }
+            if isStopping { setPeerState(peer, .dead); return }
             switch error.kind {
             case .timeout:
                 fail(TCPMeshFailure(kind: .peerFailed, worldPeer: peer, detail: error.detail))
             case .closed, .system:
                 fail(TCPMeshFailure(kind: .peerDisconnected, worldPeer: peer, detail: error.detail))
             }
+            setPeerState(peer, .dead)
             connection.socket.shutdownBoth()
         } catch {
-            setPeerState(peer, .dead)
             fail(TCPMeshFailure(kind: .backend, worldPeer: peer, detail: "\(error)"))
+            setPeerState(peer, .dead)
         }
     }
 

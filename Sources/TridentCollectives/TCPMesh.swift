@@ -80,10 +80,10 @@ final class TCPMesh: @unchecked Sendable {
         // groupID = the failure kind's code.
         let message = Array("reported by rank \(rank): \(newFailure.detail)".utf8)
         let header = FrameHeader(kind: .abort, groupID: newFailure.kind.code, tag: Int64(newFailure.worldPeer ?? rank))
-        for case let connection? in connections {
-            Thread.detachNewThread {
-                try? connection.send(header, bytes: message, deadline: TCPDeadline(after: .seconds(1)))
-            }
+        // Sent before returning, so that a process exiting right after its error still tells
+        // the others the root cause (otherwise they would only see this process's EOF).
+        for (peer, connection) in connections.enumerated() where peer != rank && peerState(peer) == .alive {
+            connection?.trySend(header, bytes: message, within: .milliseconds(300))
         }
     }
 

@@ -69,7 +69,7 @@ public struct StepCommand: Sendable, Equatable {
     }
 
     static func decode(_ c: Int32) -> LogitsRequest? {
-        switch c { case 0: .none; case 1: .last; case 2: .all; default: nil }
+        switch c { case 0: LogitsRequest.none; case 1: LogitsRequest.last; case 2: LogitsRequest.all; default: nil }
     }
 }
 

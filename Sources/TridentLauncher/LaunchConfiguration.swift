@@ -23,10 +23,14 @@ public struct LaunchConfiguration: Sendable {
     public var secret: String?
     /// After a rank fails: how long the others get between SIGTERM and SIGKILL.
     public var terminationGrace: Duration
+    /// When set (and on this node), that world rank's stdout is inherited directly: no pipe,
+    /// no prefix, no line buffering (for streaming generated tokens). Its stderr stays prefixed.
+    public var directOutputRank: Int?
 
     public init(executable: String, arguments: [String], processCount: Int, nodeCount: Int = 1, nodeRank: Int = 0,
                 masterAddress: String = "127.0.0.1", masterPort: Int = 0, environment: [String: String] = [:],
-                prefixOutput: Bool = true, secret: String? = nil, terminationGrace: Duration = .seconds(5)) {
+                prefixOutput: Bool = true, secret: String? = nil, terminationGrace: Duration = .seconds(5),
+                directOutputRank: Int? = nil) {
         self.executable = executable
         self.arguments = arguments
         self.processCount = processCount
@@ -38,6 +42,7 @@ public struct LaunchConfiguration: Sendable {
         self.prefixOutput = prefixOutput
         self.secret = secret
         self.terminationGrace = terminationGrace
+        self.directOutputRank = directOutputRank
     }
 
     /// World rank of local process `localRank`.

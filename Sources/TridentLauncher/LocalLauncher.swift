@@ -34,8 +34,9 @@ public final class LocalLauncher: @unchecked Sendable {
             process.arguments = c.arguments
             process.environment = ProcessInfo.processInfo.environment.merging(c.environment) { $1 }
                 .merging(worker.variables) { $1 }
+            let direct = worker.rank == c.directOutputRank
             let out = Pipe(), err = Pipe()
-            process.standardOutput = out
+            process.standardOutput = direct ? FileHandle.standardOutput : out
             process.standardError = err
             let prefix = c.prefixOutput ? "[rank \(worker.rank)] " : ""
             process.terminationHandler = { [self] p in
@@ -48,11 +49,13 @@ public final class LocalLauncher: @unchecked Sendable {
                 stop(processes, grace: c.terminationGrace)
                 throw .spawnFailed(rank: worker.rank, detail: "\(c.executable): \(error)")
             }
-            forwarders.append(OutputForwarder(pipe: out, prefix: prefix, destination: .standardOutput))
+            if !direct { forwarders.append(OutputForwarder(pipe: out, prefix: prefix, destination: .standardOutput)) }
             forwarders.append(OutputForwarder(pipe: err, prefix: prefix, destination: .standardError))
             processes.append(process)
         }
+        let forwarding = forwardTerminationSignals(to: processes)
         let failure = superviseUntilDone(processes)
+        forwarding.stop()
         for forwarder in forwarders { forwarder.wait(timeout: failure == nil ? nil : .seconds(2)) }
         if let failure { throw failure }
     }
@@ -78,6 +81,21 @@ public final class LocalLauncher: @unchecked Sendable {
             }
             if seen == processes.count { return nil }
         }
+    }
+
+    /// While workers run, SIGINT/SIGTERM sent to the launcher are passed on to them (so they
+    /// are not orphaned); their exits then end `run()` with the usual error.
+    private func forwardTerminationSignals(to processes: [Process]) -> SignalForwarding {
+        let sources = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                for process in processes where process.isRunning { kill(process.processIdentifier, number) }
+            }
+            source.resume()
+            return source
+        }
+        return SignalForwarding(sources: sources, signals: [SIGINT, SIGTERM])
     }
 
     /// SIGTERM to every running worker, SIGKILL to those still running after `grace`.
@@ -128,5 +146,15 @@ public final class LocalLauncher: @unchecked Sendable {
         }
         guard ok else { throw .invalidConfiguration("cannot bind \(host) to pick a free port") }
         return Int(UInt16(bigEndian: addr.sin_port))
+    }
+}
+
+/// Installed signal forwarding; `stop()` restores the default handlers.
+private struct SignalForwarding {
+    var sources: [DispatchSourceSignal]
+    var signals: [Int32]
+    func stop() {
+        for source in sources { source.cancel() }
+        for number in signals { signal(number, SIG_DFL) }
     }
 }

@@ -7,6 +7,7 @@ extension TCPCommunicator {
                                options: CommunicatorOptions = CommunicatorOptions()) throws -> TCPCommunicator {
         try connect(TCPRendezvous(rank: environment.rank, worldSize: environment.worldSize,
                                   masterAddress: environment.masterAddress, masterPort: environment.masterPort,
-                                  secret: environment.secret), options: options)
+                                  secret: environment.secret, hostIdentity: environment.hostIdentity),
+                    options: options)
     }
 }

@@ -13,20 +13,26 @@ public struct WorkerEnvironment: Sendable, Equatable {
     public var masterPort: Int
     /// Per-job secret every connection must present.
     public var secret: String
+    /// `TRIDENT_HOST_ID`: overrides the host identity that decides which ranks share memory
+    /// (distinct values force TCP between ranks of one machine); nil: host name + boot id.
+    public var hostIdentity: String?
 
-    public init(rank: Int, worldSize: Int, localRank: Int, masterAddress: String, masterPort: Int, secret: String) {
+    public init(rank: Int, worldSize: Int, localRank: Int, masterAddress: String, masterPort: Int, secret: String,
+                hostIdentity: String? = nil) {
         self.rank = rank
         self.worldSize = worldSize
         self.localRank = localRank
         self.masterAddress = masterAddress
         self.masterPort = masterPort
         self.secret = secret
+        self.hostIdentity = hostIdentity
     }
 
     /// Environment variable names.
     public enum Key {
         public static let rank = "RANK", worldSize = "WORLD_SIZE", localRank = "LOCAL_RANK"
         public static let masterAddress = "MASTER_ADDR", masterPort = "MASTER_PORT", secret = "TRIDENT_SECRET"
+        public static let hostIdentity = "TRIDENT_HOST_ID"
     }
 
     /// The worker environment of this process; nil when `RANK` is not set (not a launched
@@ -54,12 +60,14 @@ public struct WorkerEnvironment: Sendable, Equatable {
         guard (1...65_535).contains(port) else { throw LaunchError.badEnvironment("MASTER_PORT=\(port) is not a TCP port") }
         return WorkerEnvironment(rank: rank, worldSize: worldSize, localRank: try integer(Key.localRank, default: rank),
                                  masterAddress: variables[Key.masterAddress] ?? "127.0.0.1", masterPort: port,
-                                 secret: variables[Key.secret] ?? "")
+                                 secret: variables[Key.secret] ?? "", hostIdentity: variables[Key.hostIdentity])
     }
 
     /// The variables a worker with these values sees.
     public var variables: [String: String] {
-        [Key.rank: String(rank), Key.worldSize: String(worldSize), Key.localRank: String(localRank),
+        var result = [Key.rank: String(rank), Key.worldSize: String(worldSize), Key.localRank: String(localRank),
          Key.masterAddress: masterAddress, Key.masterPort: String(masterPort), Key.secret: secret]
+        if let hostIdentity { result[Key.hostIdentity] = hostIdentity }
+        return result
     }
 }

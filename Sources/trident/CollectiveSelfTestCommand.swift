@@ -54,7 +54,7 @@ struct CollectiveSelfTestCommand: ParsableCommand {
         try comm.barrier()
         comm.close()
         if problems.isEmpty {
-            print("selftest ok: rank \(comm.rank) of \(comm.size), counts \(sizes)")
+            print("selftest ok: rank \(comm.rank) of \(comm.size), counts \(sizes), allReduce via \(comm.lastAlgorithm)")
         } else {
             for problem in problems { print("selftest FAILED: \(problem)") }
             throw ExitCode(1)

@@ -35,6 +35,9 @@ struct LaunchCommand: ParsableCommand {
     @Flag(name: .customLong("no-prefix"), help: "Do not prefix output lines with [rank N].")
     var noPrefix = false
 
+    @Option(name: .customLong("direct-output-rank"), help: "This rank's stdout is passed through unprefixed and unbuffered.")
+    var directOutputRank: Int?
+
     @Argument(parsing: .postTerminator, help: "PROGRAM ARGS... (after --)")
     var command: [String] = []
 
@@ -47,7 +50,7 @@ struct LaunchCommand: ParsableCommand {
         let configuration = LaunchConfiguration(
             executable: Self.resolve(command[0]), arguments: Array(command.dropFirst()), processCount: nproc,
             nodeCount: nnodes, nodeRank: nodeRank, masterAddress: masterAddr, masterPort: masterPort,
-            prefixOutput: !noPrefix)
+            prefixOutput: !noPrefix, directOutputRank: directOutputRank)
         do {
             try LocalLauncher(configuration).run()
         } catch {

@@ -5,5 +5,6 @@ struct Trident: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "trident",
         abstract: "Distributed Llama inference in Swift.",
-        subcommands: [PlanCommand.self, LaunchCommand.self, BenchCommand.self, CollectiveSelfTestCommand.self])
+        subcommands: [GenerateCommand.self, PerplexityCommand.self, InfoCommand.self, TokenizeCommand.self,
+                      PlanCommand.self, LaunchCommand.self, BenchCommand.self, CollectiveSelfTestCommand.self])
 }

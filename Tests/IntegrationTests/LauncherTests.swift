@@ -26,6 +26,7 @@ struct LauncherTests {
             try LocalLauncher(LaunchConfiguration(executable: "/bin/false", arguments: [], processCount: 1)).run()
         }
         try LocalLauncher(LaunchConfiguration(executable: "/bin/true", arguments: [], processCount: 3)).run()
+        try LocalLauncher(LaunchConfiguration(executable: "/bin/true", arguments: [], processCount: 2, directOutputRank: 0)).run()
     }
 
     @Test("trident launch sets rank variables and prefixes output", .enabled(if: tridentBinary != nil))
@@ -37,6 +38,17 @@ struct LauncherTests {
             #expect(r.output.contains("[rank \(rank)] hello \(rank)/3 local \(rank)\n"), "\(r.output)")
             #expect(r.output.contains("[rank \(rank)] oops\n"))
         }
+    }
+
+    @Test("--direct-output-rank passes that rank's stdout through unprefixed; stderr stays prefixed",
+          .enabled(if: tridentBinary != nil))
+    func directOutput() throws {
+        let r = try runChild(tridentBinary!, ["launch", "--nproc", "2", "--direct-output-rank", "0", "--", "/bin/sh", "-c",
+                                              "printf 'tok%s' $RANK; echo; echo warn$RANK >&2"])
+        #expect(r.status == 0, "\(r.output)")
+        #expect(r.output.split(separator: "\n").contains("tok0"), "\(r.output)")
+        #expect(r.output.contains("[rank 1] tok1\n"), "\(r.output)")
+        #expect(r.output.contains("[rank 0] warn0\n"), "\(r.output)")
     }
 
     @Test("a failing rank stops the others and is named", .enabled(if: tridentBinary != nil))

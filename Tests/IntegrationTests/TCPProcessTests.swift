@@ -12,8 +12,34 @@ struct TCPProcessTests {
         #expect(result.status == 0, "\(result.output)")
         let oks = result.output.split(separator: "\n").filter { $0.contains("selftest ok") }
         #expect(oks.count == processes, "\(result.output)")
+        let path = processes == 1 ? "none" : "shared-memory"   // same host: all-reduce goes through shm
         for rank in 0..<processes {
-            #expect(result.output.contains("[rank \(rank)] selftest ok: rank \(rank) of \(processes)"))
+            #expect(result.output.contains("[rank \(rank)] selftest ok: rank \(rank) of \(processes), counts [0, 1, 7, 4097, 70001], allReduce via \(path)"))
+        }
+    }
+
+    @Test("with distinct TRIDENT_HOST_ID the same collectives run over TCP")
+    func selfTestOverTCP() throws {
+        let result = try runChild(tridentBinary!, ["launch", "--nproc", "3", "--", "/bin/sh", "-c",
+                                                   "TRIDENT_HOST_ID=host$RANK exec \(tridentBinary!) collective-selftest --counts 1,70001"])
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.components(separatedBy: "allReduce via ring").count == 4, "\(result.output)")
+    }
+
+    @Test("two launchers (--nnodes 2) number ranks node_rank * nproc + local and form one world")
+    func twoNodeLaunch() throws {
+        let nodes = try (0..<2).map { node in
+            try Child(tridentBinary!, ["launch", "--nnodes", "2", "--node-rank", String(node), "--nproc", "2",
+                                       "--master-port", "29633", "--", "trident", "collective-selftest", "--counts", "1,4097"],
+                      environment: ["TRIDENT_SECRET": "two-node-secret"])
+        }
+        let results = nodes.map { $0.finish(timeout: 60) }
+        for (node, result) in results.enumerated() {
+            #expect(result.status == 0, "\(result.output)")
+            for local in 0..<2 {
+                let rank = node * 2 + local
+                #expect(result.output.contains("[rank \(rank)] selftest ok: rank \(rank) of 4"), "\(result.output)")
+            }
         }
     }
 

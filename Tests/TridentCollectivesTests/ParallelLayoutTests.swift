@@ -76,6 +76,15 @@ import TridentCollectives
         }
     }
 
+    @Test func singleRankGroupsReduceToThemselves() throws {
+        let groups = ProcessGroups.single()
+        var values: [Float] = [1.5, -2]
+        try groups.tensor.allReduce(&values, op: .sum)
+        #expect(values == [1.5, -2])
+        #expect(groups.coordinates == ParallelCoordinates(tensor: 0, pipeline: 0, data: 0))
+        #expect(ParallelAxis.allCases.allSatisfy { groups.communicator($0).size == 1 })
+    }
+
     @Test func processGroupsRejectWrongWorldSize() throws {
         let layout = try ParallelLayout(tensor: 2, pipeline: 2)
         let world = LocalCommunicator.makeGroup(size: 3)[0]

@@ -131,9 +131,16 @@ struct TCPSecurityTests {
         #expect(error.description.contains("bad frame magic"))
     }
 
-    @Test("a rank that drops its connections mid-collective: the others fail within the liveness bound, then are poisoned")
-    func droppedRank() throws {
+    /// `warmUp`: one all-reduce first, so the failing one waits inside the shared-memory path.
+    @Test("a rank that drops its connections mid-collective: the others fail within the liveness bound, then are poisoned",
+          arguments: [false, true])
+    func droppedRank(warmUp: Bool) throws {
         let results = try withTCPWorld(3, close: false) { comm -> String in
+            if warmUp {
+                var w: [Float] = [1]
+                try w.withUnsafeMutableBytes { try comm.allReduce($0, type: .float32, op: .sum) }
+                guard w == [3], comm.lastAlgorithm == "shared-memory" else { return "warm-up wrong: \(w) \(comm.lastAlgorithm)" }
+            }
             if comm.rank == 1 {
                 usleep(200_000)
                 comm.abortConnectionsForTesting()

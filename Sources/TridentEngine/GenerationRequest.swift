@@ -1,0 +1,63 @@
+/// What to generate for one prompt.
+public struct GenerationRequest: Sendable {
+    /// Prompt token ids (already templated and tokenized).
+    public var promptTokens: [Int32]
+    /// Most tokens to generate.
+    public var maxTokens: Int
+    public var sampling: SamplingParameters
+    /// Generation stops when the text contains one of these; the text is cut before it.
+    public var stopStrings: [String]
+    /// Keep going past end-of-generation tokens (benchmarks).
+    public var ignoreEndOfGeneration: Bool
+    /// How many most-likely tokens (with log-probabilities) to report per generated token.
+    public var topLogprobs: Int
+
+    public init(promptTokens: [Int32], maxTokens: Int, sampling: SamplingParameters = SamplingParameters(),
+                stopStrings: [String] = [], ignoreEndOfGeneration: Bool = false, topLogprobs: Int = 0) {
+        self.promptTokens = promptTokens
+        self.maxTokens = maxTokens
+        self.sampling = sampling
+        self.stopStrings = stopStrings
+        self.ignoreEndOfGeneration = ignoreEndOfGeneration
+        self.topLogprobs = topLogprobs
+    }
+}
+
+/// Why generation ended.
+public enum StopReason: String, Sendable, Codable {
+    /// An end-of-generation token was produced.
+    case eos
+    /// `maxTokens` were generated (or the context is full).
+    case length
+    /// A stop string appeared in the text.
+    case stop
+}
+
+/// One token and its log-probability under the model's unmodified distribution.
+public struct TokenLogprob: Sendable, Equatable {
+    public var id: Int32
+    public var logprob: Float
+}
+
+/// What came out of one generation.
+public struct GenerationResult: Sendable {
+    public var promptTokens: [Int32]
+    /// Generated token ids (including a final end-of-generation token, if any).
+    public var tokens: [Int32]
+    /// Generated text (end-of-generation tokens and stop strings excluded).
+    public var text: String
+    public var stopReason: StopReason
+    /// Per generated token, the `topLogprobs` most likely tokens.
+    public var topLogprobs: [[TokenLogprob]]
+    public var prefillSeconds: Double
+    public var decodeSeconds: Double
+
+    /// Prompt tokens per second of prefill.
+    public var prefillTokensPerSecond: Double {
+        prefillSeconds > 0 ? Double(promptTokens.count) / prefillSeconds : 0
+    }
+    /// Generated tokens per second, after the first (which comes from the prefill).
+    public var decodeTokensPerSecond: Double {
+        decodeSeconds > 0 && tokens.count > 1 ? Double(tokens.count - 1) / decodeSeconds : 0
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import TridentModel
+
+/// Perplexity by llama.cpp's method: the text is cut into chunks of `context` tokens, each
+/// evaluated from an empty cache; in each chunk the predictions of tokens
+/// `context/2 + 1 ..< context` are scored.
+public enum PerplexityEvaluator {
+    public struct Result: Sendable, Equatable {
+        public var perplexity: Double
+        /// Number of scored predictions.
+        public var scoredTokens: Int
+        public var chunks: Int
+    }
+
+    /// - Parameters:
+    ///   - tokens: the whole text, tokenized.
+    ///   - context: chunk length; at least 2 chunks' worth of tokens are needed.
+    ///   - bos: when the model adds BOS, the first token of each chunk is replaced by it.
+    public static func evaluate(runner: any ModelRunner, tokens: [Int32], context: Int,
+                                bos: Int32? = nil, slot: Int = 0) throws -> Result {
+        guard context >= 4, context <= runner.capacity else {
+            throw PerplexityError.badContext(context: context, capacity: runner.capacity)
+        }
+        guard tokens.count >= 2 * context else {
+            throw PerplexityError.tooFewTokens(have: tokens.count, need: 2 * context)
+        }
+        let chunks = tokens.count / context
+        let first = context / 2
+        let vocabulary = runner.configuration.vocabularySize
+        var nll = 0.0
+        var count = 0
+        for chunk in 0..<chunks {
+            var input = Array(tokens[chunk * context ..< (chunk + 1) * context])
+            if let bos { input[0] = bos }
+            let logits = try runner.forward(tokens: input, slot: slot, start: 0, logits: .all)
+            for j in first ..< context - 1 {
+                let row = logits[j * vocabulary ..< (j + 1) * vocabulary]
+                let maxLogit = Double(row.max()!)
+                var sum = 0.0
+                for v in row { sum += exp(Double(v) - maxLogit) }
+                let target = Double(row[row.startIndex + Int(input[j + 1])])
+                nll += log(sum) + maxLogit - target
+                count += 1
+            }
+        }
+        return Result(perplexity: exp(nll / Double(count)), scoredTokens: count, chunks: chunks)
+    }
+}
+
+public enum PerplexityError: Error, CustomStringConvertible, Equatable {
+    case tooFewTokens(have: Int, need: Int)
+    case badContext(context: Int, capacity: Int)
+
+    public var description: String {
+        switch self {
+        case let .tooFewTokens(have, need):
+            return "the text has \(have) tokens; perplexity with this context needs at least \(need)"
+        case let .badContext(context, capacity):
+            return "context \(context) must be between 4 and the KV cache capacity \(capacity)"
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import TridentEngine
+
+/// The `--json` line of `trident generate` (field names are a contract).
+struct GenerationReport: Encodable {
+    struct Stats: Encodable {
+        var loadSeconds: Double
+        var prefillTokensPerSecond: Double
+        var decodeTokensPerSecond: Double
+        var peakRSSBytes: Int
+        enum CodingKeys: String, CodingKey {
+            case loadSeconds = "load_seconds"
+            case prefillTokensPerSecond = "prefill_tokens_per_second"
+            case decodeTokensPerSecond = "decode_tokens_per_second"
+            case peakRSSBytes = "peak_rss_bytes"
+        }
+    }
+
+    var promptTokens: [Int32]
+    var tokens: [Int32]
+    var text: String
+    var stopReason: String
+    var topLogprobs: [[[Double]]]?
+    var stats: Stats
+    var ranks: [RankStatistics]
+
+    enum CodingKeys: String, CodingKey {
+        case promptTokens = "prompt_tokens"
+        case tokens, text
+        case stopReason = "stop_reason"
+        case topLogprobs = "top_logprobs"
+        case stats, ranks
+    }
+
+    init(result: GenerationResult, loadSeconds: Double, ranks: [RankStatistics]) {
+        promptTokens = result.promptTokens
+        tokens = result.tokens
+        text = result.text
+        stopReason = result.stopReason.rawValue
+        topLogprobs = result.topLogprobs.isEmpty ? nil
+            : result.topLogprobs.map { $0.map { [Double($0.id), Double($0.logprob)] } }
+        stats = Stats(loadSeconds: loadSeconds, prefillTokensPerSecond: result.prefillTokensPerSecond,
+                      decodeTokensPerSecond: result.decodeTokensPerSecond,
+                      peakRSSBytes: ranks.first?.peakRSSBytes ?? ProcessMemory.peakResidentBytes())
+        self.ranks = ranks
+    }
+
+    func jsonLine() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+}
