@@ -126,7 +126,10 @@ struct WeightLoader {
         }
         m = m.rows(rowRange).columns(columnRange)
         let sliced = rowRange.count != shape.rows || columnRange.count != shape.columns
-        return copySlices && sliced ? WeightLoader.ownedCopy(of: m) : m
+        guard copySlices && sliced else { return m }
+        let copy = WeightLoader.ownedCopy(of: m)
+        file.releaseResidentPages(of: info)  // keep only this rank's slice resident
+        return copy
     }
 
     /// A contiguous copy of `m` in memory owned by the result.

@@ -23,16 +23,15 @@ struct GenerateCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let file = try GGUFFile(path: model.model)
-        let tokenizer = try Tokenizer(gguf: file)
-        let promptTokens = try PromptBuilder.tokens(prompt, chat: chat, tokenizer: tokenizer)
-        let capacity = promptTokens.count + max(sampling.maxTokens, 1) + 1
-        let session = ParallelSession(model: model, parallel: parallel, capacity: capacity)
-        let request = GenerationRequest(promptTokens: promptTokens, maxTokens: sampling.maxTokens,
-                                        sampling: sampling.parameters, stopStrings: sampling.stop,
-                                        ignoreEndOfGeneration: sampling.ignoreEos, topLogprobs: sampling.topLogprobs)
-        let json = self.json
+        let session = ParallelSession(model: model, parallel: parallel, capacity: ParallelSession.defaultCapacity)
+        let json = self.json, prompt = self.prompt, chat = self.chat, sampling = self.sampling, path = model.model
         try session.run { runner in
+            // Only the driver tokenizes, samples and prints.
+            let tokenizer = try Tokenizer(gguf: GGUFFile(path: path))
+            let promptTokens = try PromptBuilder.tokens(prompt, chat: chat, tokenizer: tokenizer)
+            let request = GenerationRequest(promptTokens: promptTokens, maxTokens: sampling.maxTokens,
+                                            sampling: sampling.parameters, stopStrings: sampling.stop,
+                                            ignoreEndOfGeneration: sampling.ignoreEos, topLogprobs: sampling.topLogprobs)
             let generator = TextGenerator(runner: runner, tokenizer: tokenizer)
             let result = try generator.generate(request) { piece in
                 FileHandle.standardOutput.write(Data(piece.utf8))

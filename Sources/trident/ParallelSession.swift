@@ -15,8 +15,10 @@ import TridentLauncher
 struct ParallelSession {
     let model: ModelOptions
     let parallel: ParallelOptions
-    /// KV-cache positions per sequence.
+    /// KV-cache positions per sequence (clipped to the model's context length). The cache is
+    /// reserved, not touched, so unused positions cost address space only.
     let capacity: Int
+    static let defaultCapacity = 8192
     var slots = 1
 
     /// Runs `drive` with the driver's runner. - Returns: its result in the process holding world
