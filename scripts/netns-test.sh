@@ -46,5 +46,31 @@ cat "$log0" "$log1"
 grep -q "^\[rank 0\] selftest ok: rank 0 of 2.*via ring" "$log0" || status=1
 grep -q "^\[rank 1\] selftest ok: rank 1 of 2.*via ring" "$log1" || status=1
 rm -f "$log0" "$log1"
+
+# Tensor-parallel generation across the two hosts must give the single-rank tokens.
+model="$root/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+if [ -f "$model" ]; then
+  gen=(generate --model "$model" --prompt "The capital of France is" --max-tokens 16 --json)
+  expected="$("$trident" "${gen[@]}" | tail -n 1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["tokens"])')"
+  gen_node() { # node-rank namespace log
+    TRIDENT_HOST_ID="netns-node-$1" ip netns exec "$2" "$trident" launch --nnodes 2 --nproc 1 --node-rank "$1" \
+      --master-addr 10.77.0.1 --master-port 29556 --no-prefix -- "$trident" "${gen[@]}" --tp 2 --backend tcp > "$3" 2>&1
+  }
+  log0="$(mktemp)"; log1="$(mktemp)"
+  gen_node 0 "$ns0" "$log0" & pid0=$!
+  gen_node 1 "$ns1" "$log1" & pid1=$!
+  wait "$pid0" || status=1
+  wait "$pid1" || status=1
+  got="$(grep '^{' "$log0" | tail -n 1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["tokens"])' || true)"
+  if [ -n "$got" ] && [ "$got" = "$expected" ]; then
+    echo "netns-test: TP=2 generation across the veth pair matches one rank: $got"
+  else
+    echo "netns-test: TP=2 generation differs: expected $expected, got '$got'" >&2
+    cat "$log0" "$log1" >&2
+    status=1
+  fi
+  rm -f "$log0" "$log1"
+fi
+
 if [ "$status" = 0 ]; then echo "netns-test: PASSED (2 ranks across a veth pair)"; else echo "netns-test: FAILED" >&2; fi
 exit "$status"

@@ -1,9 +1,20 @@
 #!/usr/bin/env bash
 # The test command: installs dependencies, builds in release mode (with the Open MPI backend)
-# and runs the whole test suite, including cross-process TCP/MPI tests.
+# and runs the whole test suite, including cross-process TCP/MPI tests and the two-host
+# (network namespace) test when run as root.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 scripts/setup.sh
-swift build -c release --traits MPI
-swift test -c release --traits MPI -Xswiftc -enable-testing
+# One build serves both: the CLI binary the integration tests drive and the test bundle.
+flags=(-c release --traits MPI -Xswiftc -enable-testing)
+swift build "${flags[@]}"
+swift test "${flags[@]}"
+# Two hosts: needs root and permission to create network namespaces.
+probe="trident-probe-$$"
+if [ "$(id -u)" = 0 ] && ip netns add "$probe" 2>/dev/null; then
+  ip netns del "$probe"
+  scripts/netns-test.sh .build/release/trident
+else
+  echo "netns-test: skipped (needs root and network namespaces)"
+fi

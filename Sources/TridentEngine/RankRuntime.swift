@@ -33,14 +33,8 @@ public final class RankRuntime: @unchecked Sendable {
     public static func load(path: String, world: any Communicator, threads: Int,
                             capacity: Int, slots: Int = 1) throws -> RankRuntime {
         let started = DispatchTime.now().uptimeNanoseconds
-        let file = try GGUFFile(path: path)
-        let configuration = try ModelConfiguration(gguf: file)
-        let plan = try ShardingPlan(configuration: configuration, tensorParallelSize: world.size, rank: world.rank)
+        let (configuration, plan, weights) = try loadWeights(path: path, world: world)
         let layers = 0 ..< configuration.layerCount
-        let weights = try LlamaWeights.load(from: file, configuration: configuration, plan: plan, layers: layers,
-                                            includeEmbedding: true, includeHead: true,
-                                            copySlices: world.size > 1)
-        if world.size > 1 { file.releaseResidentPages() }
         let cache = KVCache(layerCount: layers.count, slotCount: slots,
                             capacity: min(capacity, configuration.contextLength),
                             kvHeads: plan.kvHeads.count, headDimension: configuration.headDimension)
@@ -48,6 +42,28 @@ public final class RankRuntime: @unchecked Sendable {
                                cache: cache, tensorGroup: world, pool: ThreadPool(threadCount: threads))
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         return RankRuntime(stage: stage, world: world, loadSeconds: seconds)
+    }
+
+    /// One rank reads the whole model through the mapping (views, no copy). With more ranks,
+    /// the parsed file (its metadata, e.g. ~100k tokenizer strings, and its mapping) is
+    /// released before any weight is read, and each rank `pread`s only its own slices, so its
+    /// peak resident memory is its slices plus the process's fixed costs.
+    private static func loadWeights(path: String, world: any Communicator) throws
+        -> (ModelConfiguration, ShardingPlan, LlamaWeights) {
+        var file: GGUFFile? = try GGUFFile(path: path)
+        let configuration = try ModelConfiguration(gguf: file!)
+        let plan = try ShardingPlan(configuration: configuration, tensorParallelSize: world.size, rank: world.rank)
+        let layers = 0 ..< configuration.layerCount
+        guard world.size > 1 else {
+            let weights = try LlamaWeights.load(from: file!, configuration: configuration, plan: plan, layers: layers,
+                                                includeEmbedding: true, includeHead: true, copySlices: false)
+            return (configuration, plan, weights)
+        }
+        let reader = GGUFTensorReader(file!)
+        file = nil  // unmaps the file and frees its metadata before the slices are allocated
+        let weights = try LlamaWeights.load(from: reader, configuration: configuration, plan: plan, layers: layers,
+                                            includeEmbedding: true, includeHead: true)
+        return (configuration, plan, weights)
     }
 
     /// Runs one command on this rank. - Returns: logits on the last stage when requested.

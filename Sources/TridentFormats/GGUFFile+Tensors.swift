@@ -26,7 +26,13 @@ extension GGUFFile {
     public func floats(named name: String) throws(GGUFError) -> [Float] {
         let info = try requireTensor(name)
         guard let dtype = info.type.dtype else { throw .unsupportedTensorType(tensor: name, type: info.type) }
-        return Dequantize.floats(bytes(of: info), dtype: dtype, count: info.elementCount)
+        let source = bytes(of: info)
+        return [Float](unsafeUninitializedCapacity: info.elementCount) { buffer, initialized in
+            if let base = source.baseAddress, info.elementCount > 0 {
+                Dequantizer.dequantize(base, count: info.elementCount, dtype: dtype, into: buffer.baseAddress!)
+            }
+            initialized = info.elementCount
+        }
     }
 
     private func requireTensor(_ name: String) throws(GGUFError) -> GGUFTensorInfo {

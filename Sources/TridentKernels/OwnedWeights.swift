@@ -29,6 +29,26 @@ public final class OwnedWeights: WeightStorageOwner, @unchecked Sendable {
         self.dtype = dtype
     }
 
+    /// Allocates `rows * dtype.rowBytes(columns)` bytes (64-byte aligned) and lets `fill`
+    /// write the packed rows straight into them: no intermediate array, so loading a slice
+    /// costs its own size once. `fill` must initialise every byte of the buffer it is given.
+    /// - Throws: whatever `fill` throws (the allocation is freed).
+    public init<E: Error>(rows: Int, columns: Int, dtype: DType,
+                          fill: (UnsafeMutableRawBufferPointer) throws(E) -> Void) throws(E) {
+        let byteCount = rows * dtype.rowBytes(columns)
+        let storage = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: 64)
+        do {
+            try fill(UnsafeMutableRawBufferPointer(start: storage, count: byteCount))
+        } catch {
+            storage.deallocate()
+            throw error
+        }
+        self.storage = storage
+        self.rows = rows
+        self.columns = columns
+        self.dtype = dtype
+    }
+
     /// A view of the whole matrix; it keeps `self` alive.
     public var matrix: WeightMatrix {
         WeightMatrix(base: UnsafeRawPointer(storage), rows: rows, columns: columns, dtype: dtype, owner: self)

@@ -39,6 +39,8 @@ public final class LlamaStage: @unchecked Sendable {
     public private(set) var timings = RankTimings()
 
     private let attentionLayout: AttentionLayout
+    /// Activation buffers reused by every step (decode steps allocate nothing).
+    private let workspace = StageWorkspace()
     /// Every rank's vocabulary rows, in rank order (for gathering logits).
     private let vocabularyWidths: [Int]
 
@@ -116,114 +118,115 @@ public final class LlamaStage: @unchecked Sendable {
     /// One transformer block: `x = x + attention(norm(x)); x = x + mlp(norm(x))`.
     func block(_ local: Int, _ x: inout [Float], tokens: Int, slot: Int, start: Int) throws {
         let w = weights.layers[local]
-        var h = [Float](repeating: 0, count: x.count)
-        measureCompute { rmsNorm(x, weight: w.attentionNorm, into: &h, tokens: tokens) }
-        var attention = try self.attention(h, layer: local, weights: w, tokens: tokens, slot: slot, start: start)
-        try measureCommunication {
-            try attention.withUnsafeMutableBufferPointer { try TensorParallelMappings.reduceFromRegion($0, group: tensorGroup) }
+        let n = x.count                                      // tokens * hidden
+        let h = workspace.normed.reserve(n)                  // [T, hidden]
+        let partial = workspace.partial.reserve(n)           // [T, hidden], summed over the group
+        let eps = configuration.rmsNormEpsilon, d = configuration.hiddenSize
+        try x.withUnsafeMutableBufferPointer { xb in
+            let x = xb.baseAddress!
+            measureCompute {
+                w.attentionNorm.withUnsafeBufferPointer {
+                    VectorKernels.rmsNorm(x, weight: $0.baseAddress!, eps: eps, out: h, tokens: tokens, dim: d)
+                }
+                attention(h, into: partial, layer: local, weights: w, tokens: tokens, slot: slot, start: start)
+            }
+            try measureCommunication {
+                try TensorParallelMappings.reduceFromRegion(UnsafeMutableBufferPointer(start: partial, count: n),
+                                                            group: tensorGroup)
+            }
+            measureCompute {
+                VectorKernels.add(x, partial, out: x, count: n)
+                w.mlpNorm.withUnsafeBufferPointer {
+                    VectorKernels.rmsNorm(x, weight: $0.baseAddress!, eps: eps, out: h, tokens: tokens, dim: d)
+                }
+                mlp(h, into: partial, weights: w, tokens: tokens)
+            }
+            try measureCommunication {
+                try TensorParallelMappings.reduceFromRegion(UnsafeMutableBufferPointer(start: partial, count: n),
+                                                            group: tensorGroup)
+            }
+            measureCompute { VectorKernels.add(x, partial, out: x, count: n) }
         }
-        measureCompute {
-            addInPlace(&x, attention)
-            rmsNorm(x, weight: w.mlpNorm, into: &h, tokens: tokens)
-        }
-        var mlp = measureCompute { self.mlp(h, weights: w, tokens: tokens) }
-        try measureCommunication {
-            try mlp.withUnsafeMutableBufferPointer { try TensorParallelMappings.reduceFromRegion($0, group: tensorGroup) }
-        }
-        measureCompute { addInPlace(&x, mlp) }
     }
 
     /// This rank's query heads: q/k/v projections, RoPE, cache append, causal attention, and its
-    /// partial output projection. - Returns: `[tokens, hidden]` partial sums (before the all-reduce).
-    func attention(_ h: [Float], layer local: Int, weights w: LlamaLayerWeights,
-                   tokens: Int, slot: Int, start: Int) throws -> [Float] {
-        measureCompute {
-            let c = configuration
-            let hd = c.headDimension
-            let heads = plan.queryHeads.count, kvHeads = plan.kvHeads.count
-            var q = [Float](repeating: 0, count: tokens * heads * hd)        // [T, heads, hd]
-            let keys = cache.keys(layer: local, slot: slot)                  // [capacity, kvHeads, hd]
-            let values = cache.values(layer: local, slot: slot)
-            let row = kvHeads * hd
-            h.withUnsafeBufferPointer { hp in
-                q.withUnsafeMutableBufferPointer { qp in
-                    matmul(weight: w.query, input: hp.baseAddress!, output: qp.baseAddress!, tokens: tokens, pool: pool)
-                }
-                // K and V go straight into the cache rows of positions start ..< start + tokens.
-                matmul(weight: w.key, input: hp.baseAddress!, output: keys + start * row, tokens: tokens, pool: pool)
-                matmul(weight: w.value, input: hp.baseAddress!, output: values + start * row, tokens: tokens, pool: pool)
-            }
-            let positions = Array(start ..< start + tokens)
-            positions.withUnsafeBufferPointer { pos in
-                q.withUnsafeMutableBufferPointer { qp in
-                    VectorKernels.rope(qp.baseAddress!, tokens: tokens, heads: heads, headDim: hd,
-                                       positions: pos.baseAddress!, base: c.ropeTheta)
-                }
-                VectorKernels.rope(keys + start * row, tokens: tokens, heads: kvHeads, headDim: hd,
-                                   positions: pos.baseAddress!, base: c.ropeTheta)
-            }
-            var context = [Float](repeating: 0, count: tokens * heads * hd)  // [T, heads, hd]
-            q.withUnsafeBufferPointer { qp in
-                context.withUnsafeMutableBufferPointer { out in
-                    Attention.causal(queries: qp.baseAddress!, keys: keys, values: values, output: out.baseAddress!,
-                                     tokens: tokens, startPosition: start, layout: attentionLayout, pool: pool)
-                }
-            }
-            var out = [Float](repeating: 0, count: tokens * c.hiddenSize)   // [T, hidden]
-            context.withUnsafeBufferPointer { cp in
-                out.withUnsafeMutableBufferPointer { op in
-                    matmul(weight: w.attentionOutput, input: cp.baseAddress!, output: op.baseAddress!,
-                           tokens: tokens, pool: pool)
-                }
-            }
-            return out
-        }
+    /// partial output projection.
+    /// - Parameters:
+    ///   - h: `[tokens, hidden]` normed activations.
+    ///   - out: `[tokens, hidden]` receives the partial sums (before the all-reduce).
+    func attention(_ h: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, layer local: Int,
+                   weights w: LlamaLayerWeights, tokens: Int, slot: Int, start: Int) {
+        let c = configuration
+        let hd = c.headDimension
+        let heads = plan.queryHeads.count, kvHeads = plan.kvHeads.count
+        let q = workspace.query.reserve(tokens * heads * hd)          // [T, heads, hd]
+        let context = workspace.context.reserve(tokens * heads * hd)  // [T, heads, hd]
+        let keys = cache.keys(layer: local, slot: slot)               // [capacity, kvHeads, hd]
+        let values = cache.values(layer: local, slot: slot)
+        let row = kvHeads * hd
+        matmul(weight: w.query, input: h, output: q, tokens: tokens, pool: pool)
+        // K and V go straight into the cache rows of positions start ..< start + tokens.
+        matmul(weight: w.key, input: h, output: keys + start * row, tokens: tokens, pool: pool)
+        matmul(weight: w.value, input: h, output: values + start * row, tokens: tokens, pool: pool)
+        let positions = workspace.positions(start: start, count: tokens)
+        VectorKernels.rope(q, tokens: tokens, heads: heads, headDim: hd, positions: positions, base: c.ropeTheta)
+        VectorKernels.rope(keys + start * row, tokens: tokens, heads: kvHeads, headDim: hd,
+                           positions: positions, base: c.ropeTheta)
+        Attention.causal(queries: q, keys: keys, values: values, output: context,
+                         tokens: tokens, startPosition: start, layout: attentionLayout, pool: pool)
+        matmul(weight: w.attentionOutput, input: context, output: out, tokens: tokens, pool: pool)
     }
 
-    /// This rank's slice of the SwiGLU MLP. - Returns: `[tokens, hidden]` partial sums.
-    func mlp(_ h: [Float], weights w: LlamaLayerWeights, tokens: Int) -> [Float] {
+    /// This rank's slice of the SwiGLU MLP.
+    /// - Parameters:
+    ///   - h: `[tokens, hidden]` normed activations.
+    ///   - out: `[tokens, hidden]` receives the partial sums (before the all-reduce).
+    func mlp(_ h: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, weights w: LlamaLayerWeights,
+             tokens: Int) {
         let width = w.gate.rows
-        var gate = [Float](repeating: 0, count: tokens * width)   // [T, localFFN]
-        var up = [Float](repeating: 0, count: tokens * width)     // [T, localFFN]
-        var out = [Float](repeating: 0, count: tokens * configuration.hiddenSize)
-        h.withUnsafeBufferPointer { hp in
-            gate.withUnsafeMutableBufferPointer { gp in
-                matmul(weight: w.gate, input: hp.baseAddress!, output: gp.baseAddress!, tokens: tokens, pool: pool)
-            }
-            up.withUnsafeMutableBufferPointer { up in
-                matmul(weight: w.up, input: hp.baseAddress!, output: up.baseAddress!, tokens: tokens, pool: pool)
-            }
-        }
-        gate.withUnsafeMutableBufferPointer { gp in
-            up.withUnsafeBufferPointer { upp in
-                VectorKernels.siluMultiply(gate: gp.baseAddress!, up: upp.baseAddress!, out: gp.baseAddress!,
-                                           count: tokens * width)
-            }
-        }
-        gate.withUnsafeBufferPointer { gp in
-            out.withUnsafeMutableBufferPointer { op in
-                matmul(weight: w.down, input: gp.baseAddress!, output: op.baseAddress!, tokens: tokens, pool: pool)
-            }
-        }
-        return out
+        let gate = workspace.gate.reserve(tokens * width)   // [T, localFFN]
+        let up = workspace.up.reserve(tokens * width)       // [T, localFFN]
+        matmul(weight: w.gate, input: h, output: gate, tokens: tokens, pool: pool)
+        matmul(weight: w.up, input: h, output: up, tokens: tokens, pool: pool)
+        VectorKernels.siluMultiply(gate: gate, up: up, out: gate, count: tokens * width)
+        matmul(weight: w.down, input: gate, output: out, tokens: tokens, pool: pool)
     }
 
     /// Final norm and vocabulary-parallel LM head for `rows` of `x`, gathered across the
-    /// tensor group. - Returns: `[rows.count, vocabulary]`.
+    /// tensor group. - Returns: `[rows.count, vocabulary]` on every rank of the group.
+    ///
+    /// One row (a decode step) is gathered with an all-reduce of a zero-padded full row: each
+    /// rank writes its vocabulary columns, others contribute exact zeros, so the sum is the
+    /// concatenation bit for bit, and the all-reduce is the group's fastest collective (no
+    /// padding or reordering copies). Several rows use an all-gather (half the traffic).
     func logits(_ x: [Float], rows: Range<Int>) throws -> [Float] {
-        let d = configuration.hiddenSize
+        let d = configuration.hiddenSize, vocabulary = configuration.vocabularySize
         let head = weights.output!
-        let local: [Float] = measureCompute {
-            var normed = [Float](repeating: 0, count: rows.count * d)
-            let selected = Array(x[rows.lowerBound * d ..< rows.upperBound * d])
-            rmsNorm(selected, weight: weights.outputNorm!, into: &normed, tokens: rows.count)
-            var out = [Float](repeating: 0, count: rows.count * head.rows)   // [rows, localVocab]
-            normed.withUnsafeBufferPointer { np in
-                out.withUnsafeMutableBufferPointer { op in
-                    matmul(weight: head, input: np.baseAddress!, output: op.baseAddress!, tokens: rows.count, pool: pool)
+        let normed = workspace.normed.reserve(rows.count * d)   // [rows, hidden]
+        measureCompute {
+            x.withUnsafeBufferPointer { xp in
+                weights.outputNorm!.withUnsafeBufferPointer { wp in
+                    VectorKernels.rmsNorm(xp.baseAddress! + rows.lowerBound * d, weight: wp.baseAddress!,
+                                          eps: configuration.rmsNormEpsilon, out: normed, tokens: rows.count, dim: d)
                 }
             }
-            return out
+        }
+        if tensorGroup.size == 1 || rows.count == 1 {
+            var full = [Float](repeating: 0, count: rows.count * vocabulary)   // [rows, vocabulary]
+            try full.withUnsafeMutableBufferPointer { out in
+                measureCompute {
+                    matmul(weight: head, input: normed, output: out.baseAddress! + plan.vocabularyRows.lowerBound,
+                           tokens: rows.count, pool: pool, outputStride: vocabulary)
+                }
+                try measureCommunication { try TensorParallelMappings.reduceFromRegion(out, group: tensorGroup) }
+            }
+            return full
+        }
+        let local: [Float] = measureCompute {
+            [Float](unsafeUninitializedCapacity: rows.count * head.rows) { out, initialized in  // [rows, localVocab]
+                matmul(weight: head, input: normed, output: out.baseAddress!, tokens: rows.count, pool: pool)
+                initialized = rows.count * head.rows
+            }
         }
         return try measureCommunication {
             try local.withUnsafeBufferPointer {
@@ -233,25 +236,6 @@ public final class LlamaStage: @unchecked Sendable {
     }
 
     // MARK: - Helpers
-
-    private func rmsNorm(_ x: [Float], weight: [Float], into out: inout [Float], tokens: Int) {
-        x.withUnsafeBufferPointer { xp in
-            weight.withUnsafeBufferPointer { wp in
-                out.withUnsafeMutableBufferPointer { op in
-                    VectorKernels.rmsNorm(xp.baseAddress!, weight: wp.baseAddress!, eps: configuration.rmsNormEpsilon,
-                                          out: op.baseAddress!, tokens: tokens, dim: configuration.hiddenSize)
-                }
-            }
-        }
-    }
-
-    private func addInPlace(_ x: inout [Float], _ y: [Float]) {
-        x.withUnsafeMutableBufferPointer { xp in
-            y.withUnsafeBufferPointer { yp in
-                VectorKernels.add(xp.baseAddress!, yp.baseAddress!, out: xp.baseAddress!, count: xp.count)
-            }
-        }
-    }
 
     private func measureCompute<T>(_ body: () throws -> T) rethrows -> T {
         let start = DispatchTime.now().uptimeNanoseconds

@@ -48,14 +48,31 @@ public struct LlamaWeights: Sendable {
 
     /// Reads this rank's part of a GGUF Llama model.
     ///
-    /// With `copySlices` each sliced tensor is copied into memory this rank owns, so only its
-    /// own slices stay resident (the file mapping's pages can then be released); without it,
-    /// whole-tensor views into the memory-mapped file are used (no copy, for one rank).
-    /// - Throws: `ModelLoadingError` for missing tensors, wrong shapes or unsupported types.
+    /// With `copySlices` each sliced tensor is read (with `pread`) into memory this rank owns,
+    /// so only its own slices become resident and the mapping's pages are never touched;
+    /// without it, whole-tensor views into the memory-mapped file are used (no copy, for one rank).
+    /// - Throws: `ModelLoadingError` for missing tensors, wrong shapes or unsupported types;
+    ///   `GGUFError` when the file cannot be read.
     public static func load(from file: GGUFFile, configuration c: ModelConfiguration, plan: ShardingPlan,
                             layers: Range<Int>, includeEmbedding: Bool, includeHead: Bool,
                             copySlices: Bool) throws -> LlamaWeights {
-        let loader = WeightLoader(file: file, copySlices: copySlices)
+        try load(WeightLoader(.mapped(file, copySlices: copySlices)), configuration: c, plan: plan, layers: layers,
+                 includeEmbedding: includeEmbedding, includeHead: includeHead)
+    }
+
+    /// Reads this rank's part of a GGUF Llama model into memory it owns, without mapping the
+    /// file: peak resident memory is about this rank's slices (no file pages, no metadata
+    /// once the parsed `GGUFFile` that made `reader` is gone).
+    /// - Throws: `ModelLoadingError` for missing tensors, wrong shapes or unsupported types;
+    ///   `GGUFError` when the file cannot be read.
+    public static func load(from reader: GGUFTensorReader, configuration c: ModelConfiguration, plan: ShardingPlan,
+                            layers: Range<Int>, includeEmbedding: Bool, includeHead: Bool) throws -> LlamaWeights {
+        try load(WeightLoader(.reader(reader)), configuration: c, plan: plan, layers: layers,
+                 includeEmbedding: includeEmbedding, includeHead: includeHead)
+    }
+
+    private static func load(_ loader: WeightLoader, configuration c: ModelConfiguration, plan: ShardingPlan,
+                             layers: Range<Int>, includeEmbedding: Bool, includeHead: Bool) throws -> LlamaWeights {
         let hd = c.headDimension
         let q = plan.queryHeads, kv = plan.kvHeads, ffn = plan.mlpColumns
         var blocks: [LlamaLayerWeights] = []
@@ -90,57 +107,5 @@ public struct LlamaWeights: Sendable {
         }
         return LlamaWeights(embedding: includeEmbedding ? embedding : nil, layers: blocks,
                             outputNorm: outputNorm, output: output)
-    }
-}
-
-/// Reads named tensors from a GGUF file, checking shape and type, optionally copying slices.
-struct WeightLoader {
-    let file: GGUFFile
-    let copySlices: Bool
-
-    func vector(_ name: String, count: Int) throws -> [Float] {
-        guard let info = file.tensor(named: name) else { throw ModelLoadingError.missingTensor(name) }
-        guard info.elementCount == count else {
-            throw ModelLoadingError.wrongShape(tensor: name, expected: [count], found: info.shape)
-        }
-        return try file.floats(named: name)
-    }
-
-    /// The `[rows, columns]` slice of the row-major matrix `name`, whose full shape must be
-    /// `shape` (GGUF `ne = [columns, rows]`).
-    func matrix(_ name: String, shape: (rows: Int, columns: Int),
-                rows: Range<Int>? = nil, columns: Range<Int>? = nil) throws -> WeightMatrix {
-        guard let info = file.tensor(named: name) else { throw ModelLoadingError.missingTensor(name) }
-        guard info.shape == [shape.columns, shape.rows] else {
-            throw ModelLoadingError.wrongShape(tensor: name, expected: [shape.columns, shape.rows], found: info.shape)
-        }
-        guard info.type.dtype != nil else {
-            throw ModelLoadingError.unsupportedTensorType(tensor: name, type: "\(info.type)")
-        }
-        var m = try file.matrix(named: name)
-        let rowRange = rows ?? 0 ..< m.rows
-        let columnRange = columns ?? 0 ..< m.columns
-        if columnRange.lowerBound % m.dtype.blockSize != 0 || columnRange.upperBound % m.dtype.blockSize != 0 {
-            throw ModelLoadingError.inconsistentConfiguration(
-                "cannot split tensor '\(name)' (\(m.dtype)) at columns \(columnRange): not on \(m.dtype.blockSize)-element block boundaries")
-        }
-        m = m.rows(rowRange).columns(columnRange)
-        let sliced = rowRange.count != shape.rows || columnRange.count != shape.columns
-        guard copySlices && sliced else { return m }
-        let copy = WeightLoader.ownedCopy(of: m)
-        file.releaseResidentPages(of: info)  // keep only this rank's slice resident
-        return copy
-    }
-
-    /// A contiguous copy of `m` in memory owned by the result.
-    static func ownedCopy(of m: WeightMatrix) -> WeightMatrix {
-        let rowBytes = m.dtype.rowBytes(m.columns)
-        var bytes = [UInt8](repeating: 0, count: m.rows * rowBytes)
-        bytes.withUnsafeMutableBytes { dst in
-            for r in 0..<m.rows {
-                (dst.baseAddress! + r * rowBytes).copyMemory(from: m.rowPointer(r), byteCount: rowBytes)
-            }
-        }
-        return OwnedWeights(bytes: bytes, rows: m.rows, columns: m.columns, dtype: m.dtype).matrix
     }
 }

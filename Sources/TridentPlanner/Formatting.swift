@@ -16,6 +16,11 @@ public enum Formatting {
         bytes(bytesPerSecond).replacingOccurrences(of: ".00 ", with: " ") + "/s"
     }
 
+    /// `312 TFLOP/s`, `31.0 GFLOP/s`.
+    public static func flops(_ perSecond: Double) -> String {
+        perSecond >= 1e12 ? String(format: "%.0f TFLOP/s", perSecond / 1e12) : String(format: "%.1f GFLOP/s", perSecond / 1e9)
+    }
+
     /// `12.3%`.
     public static func percent(_ share: Double) -> String { String(format: "%.1f%%", share * 100) }
 

@@ -18,6 +18,13 @@ extension InferenceCostModel {
         }
 
         func roofline(rank: Int, stage: Int, pass: Pass) -> Double {
+            let w = work(rank: rank, stage: stage, pass: pass)
+            return max(w.flops / cluster.flopsPerSecond, w.bytes / cluster.memoryBandwidth)
+        }
+
+        /// Arithmetic (FLOPs) and memory traffic (bytes: weights read once, KV cache read
+        /// and written) of tensor rank `rank` of `stage` for one pass.
+        func work(rank: Int, stage: Int, pass: Pass) -> (flops: Double, bytes: Double) {
             let c = model.configuration
             let layers = Double(geometry.stageLayers[stage])
             let tokens = Double(pass.tokens)
@@ -31,7 +38,7 @@ extension InferenceCostModel {
             let kvTraffic = layers * kvPerTokenPerLayer * (Double(pass.sequences) * pass.cachedTokens + tokens)
             let bytes = geometry.weightBytes(rank: rank, stage: stage, model: model, format: workload.weightFormat)
                 + kvTraffic
-            return max(flops / cluster.flopsPerSecond, bytes / cluster.memoryBandwidth)
+            return (flops, bytes)
         }
 
         /// TP all-reduces, vocabulary collectives and the send to the next stage.

@@ -25,11 +25,7 @@ public enum InferenceCostModel {
         let calculator = StageCalculator(model: model, cluster: cluster, geometry: geometry, links: links,
                                          workload: workload)
         let prompt = Double(workload.promptLength)
-        let prefill = Pass(sequences: partition.sequencesPerMicroBatch, newTokens: workload.promptLength,
-                           context: (prompt + 1) / 2, cachedTokens: 0)
-        let meanContext = prompt + Double(workload.outputLength) / 2
-        let decode = Pass(sequences: partition.sequencesPerMicroBatch, newTokens: 1,
-                          context: meanContext, cachedTokens: meanContext)
+        let (prefill, decode) = passes(workload: workload, partition: partition)
         let prefillTiming = PipelineTiming(stages: geometry.stageLayers.indices.map { calculator.time(stage: $0, pass: prefill) },
                                            microBatches: partition.microBatches)
         let decodeTiming = PipelineTiming(stages: geometry.stageLayers.indices.map { calculator.time(stage: $0, pass: decode) },
@@ -52,5 +48,18 @@ public enum InferenceCostModel {
             unit: "decode step", tokensPerUnit: Double(partition.sequencesPerReplica),
             items: calculator.items(pass: decode, microBatches: partition.microBatches))
         return (estimate, analysis)
+    }
+
+    /// The prefill pass (every prompt token, attending on average to half the prompt) and
+    /// the decode pass (one token per sequence at the mean context `prompt + output / 2`)
+    /// of one micro-batch.
+    static func passes(workload: InferenceWorkload, partition: InferencePartition) -> (prefill: Pass, decode: Pass) {
+        let prompt = Double(workload.promptLength)
+        let prefill = Pass(sequences: partition.sequencesPerMicroBatch, newTokens: workload.promptLength,
+                           context: (prompt + 1) / 2, cachedTokens: 0)
+        let meanContext = prompt + Double(workload.outputLength) / 2
+        let decode = Pass(sequences: partition.sequencesPerMicroBatch, newTokens: 1,
+                          context: meanContext, cachedTokens: meanContext)
+        return (prefill, decode)
     }
 }

@@ -42,7 +42,7 @@ public struct ConfigurationReport: Sendable, Equatable, Codable {
 
 /// The whole plan as one JSON object: `{"configurations": [...], "recommended": {...} or
 /// null, "reason": "...", ...}`.
-public struct PlanReport: Sendable, Equatable, Codable {
+public struct PlanReport: Sendable, Equatable, Encodable {
     public var model: String
     public var mode: String
     public var devices: Int
@@ -50,8 +50,14 @@ public struct PlanReport: Sendable, Equatable, Codable {
     public var configurations: [ConfigurationReport]
     public var recommended: ConfigurationReport?
     public var reason: String
+    /// With `--measure`: predicted next to measured for the runs made (omitted otherwise).
+    public var measurements: [ComparisonReport]?
+    /// With calibration: how the device rates were obtained (omitted otherwise).
+    public var calibration: [String]?
 
-    public init(_ plan: Plan) {
+    public init(_ plan: Plan, measurements: [Comparison]? = nil, calibration: [String]? = nil) {
+        self.measurements = measurements?.map(ComparisonReport.init)
+        self.calibration = calibration
         model = plan.model.name
         switch plan.workload {
         case .inference: mode = "inference"
@@ -65,7 +71,7 @@ public struct PlanReport: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case model, mode, devices, configurations, recommended, reason
+        case model, mode, devices, configurations, recommended, reason, measurements, calibration
         case deviceMemoryBytes = "device_memory_bytes"
     }
 
@@ -78,6 +84,8 @@ public struct PlanReport: Sendable, Equatable, Codable {
         try c.encode(configurations, forKey: .configurations)
         try c.encode(recommended, forKey: .recommended)  // null when nothing fits
         try c.encode(reason, forKey: .reason)
+        try c.encodeIfPresent(measurements, forKey: .measurements)
+        try c.encodeIfPresent(calibration, forKey: .calibration)
     }
 
     /// Pretty-printed JSON with sorted keys.

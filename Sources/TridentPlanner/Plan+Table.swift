@@ -40,7 +40,7 @@ extension Plan {
         }
         return "\(model.name) (\(String(format: "%.2f", Double(model.parameterCount) / 1e9))B parameters) on "
             + "\(c.deviceCount) devices (\(c.devicesPerNode)/node, \(Formatting.bytes(c.memoryBytes)), "
-            + "\(String(format: "%.0f", c.flopsPerSecond / 1e12)) TFLOP/s, \(Formatting.rate(c.memoryBandwidth)) memory, "
+            + "\(Formatting.flops(c.flopsPerSecond)), \(Formatting.rate(c.memoryBandwidth)) memory, "
             + "links \(Formatting.rate(c.intraNode.bandwidth)) intra / \(Formatting.rate(c.interNode.bandwidth)) inter)\n"
             + work
     }

@@ -25,11 +25,21 @@ public struct PlannerModel: Sendable, Equatable {
     public var configuration: ModelConfiguration
     /// Feed-forward kind.
     public var mlp: MLPKind
+    /// Storage of the transformer blocks' matrices in the model file, when read from one
+    /// (the default `--weight-dtype`); nil for presets.
+    public var fileWeightFormat: NumericFormat?
+    /// Storage of the embedding / LM head when it differs from the blocks' matrices (GGUF
+    /// files often keep `token_embd` at q8_0 or f16 while the blocks are q4_1); nil: the
+    /// workload's weight format.
+    public var vocabularyFormat: NumericFormat?
 
-    public init(name: String, configuration: ModelConfiguration, mlp: MLPKind = .swiGLU) {
+    public init(name: String, configuration: ModelConfiguration, mlp: MLPKind = .swiGLU,
+                fileWeightFormat: NumericFormat? = nil, vocabularyFormat: NumericFormat? = nil) {
         self.name = name
         self.configuration = configuration
         self.mlp = mlp
+        self.fileWeightFormat = fileWeightFormat
+        self.vocabularyFormat = vocabularyFormat
     }
 
     /// Weights of one transformer block (attention, MLP, two norms), as an element count.

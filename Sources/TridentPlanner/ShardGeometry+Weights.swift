@@ -46,13 +46,15 @@ extension ShardGeometry {
     }
 
     /// Weight bytes held by tensor rank `rank` of stage `stage` with matrices stored as
-    /// `format` (quantized rows rounded up to whole blocks) and norm vectors in f32.
+    /// `format` (quantized rows rounded up to whole blocks; the embedding and LM head in the
+    /// model's `vocabularyFormat` when it has one) and norm vectors in f32.
     public func weightBytes(rank: Int, stage: Int, model: PlannerModel, format: NumericFormat) -> Double {
         let matrices = layerMatrices(rank: rank, model: model)
         let layer = matrices.reduce(0.0) { $0 + format.matrixBytes(rows: $1.rows, columns: $1.columns) }
             + 4 * Double(layerVectorElements(model: model))
+        let vocabularyFormat = model.vocabularyFormat ?? format
         let vocabulary = vocabularyMatrices(rank: rank, stage: stage, model: model)
-            .reduce(0.0) { $0 + format.matrixBytes(rows: $1.rows, columns: $1.columns) }
+            .reduce(0.0) { $0 + vocabularyFormat.matrixBytes(rows: $1.rows, columns: $1.columns) }
         let finalNorm = stage == stageLayers.count - 1 ? 4 * Double(model.configuration.hiddenSize) : 0
         return Double(stageLayers[stage]) * layer + vocabulary + finalNorm
     }

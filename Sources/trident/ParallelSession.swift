@@ -69,6 +69,9 @@ struct ParallelSession {
                                            threads: model.threadsPerRank(ranksOnThisMachine: ranksHere),
                                            capacity: capacity, slots: slots)
         guard world.rank == 0 else {
+            if let steps = Self.testKillSteps(rank: world.rank) {
+                guard try Self.serveThenDie(runtime, steps: steps) else { return nil }
+            }
             try WorkerLoop.run(runtime)
             return nil
         }
@@ -81,6 +84,32 @@ struct ParallelSession {
             try? runner.shutdown()
             throw error
         }
+    }
+
+    /// Hidden test hook for the dead-rank integration test: with `TRIDENT_TEST_KILL_RANK=r` and
+    /// `TRIDENT_TEST_KILL_AFTER_STEPS=n` in the environment, worker rank `r` serves `n` forward
+    /// steps (fewer if another command comes first), then dies at once with `_exit(9)`, as a
+    /// crashed rank would.
+    /// - Returns: the step count for this rank, or nil when the hook is off (always, for users).
+    static func testKillSteps(rank: Int) -> Int? {
+        let environment = ProcessInfo.processInfo.environment
+        guard let victim = environment["TRIDENT_TEST_KILL_RANK"].flatMap(Int.init), victim == rank,
+              let steps = environment["TRIDENT_TEST_KILL_AFTER_STEPS"].flatMap(Int.init), steps >= 0 else { return nil }
+        return steps
+    }
+
+    /// The test hook's worker loop (see `testKillSteps`). - Returns: false when the driver shut
+    /// down before the rank was due to die.
+    private static func serveThenDie(_ runtime: RankRuntime, steps: Int) throws -> Bool {
+        for _ in 0..<steps {
+            let command = try StepCommand.receive(over: runtime.world,
+                                                  vocabularySize: runtime.configuration.vocabularySize)
+            if command.opcode == .shutdown { return false }
+            guard command.opcode == .forward else { break }
+            _ = try runtime.stage.forward(tokens: command.tokens, slot: command.slot, start: command.start,
+                                          logits: command.logits)
+        }
+        _exit(9)
     }
 
     private func launchChildren(count: Int) throws {

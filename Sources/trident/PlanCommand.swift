@@ -9,11 +9,37 @@ struct PlanCommand: ParsableCommand {
         abstract: "Predict memory and speed of every TP x PP x DP split and recommend one.",
         discussion: """
             Sizes: GB = 1e9 bytes, GiB = 2^30 bytes; rates: 300GB/s (bytes), 25Gb/s (bits).
-            Example (Llama 2 70B on one node of 8 x A100-80GB):
+            Example (Llama 2 70B on one node of 8 x A100-80GB; TP8, PP4 x DP2, TP4 x PP2,
+            TP2 x PP4 and DP8 only -- DP8 does not fit):
               trident plan --model llama-70b --devices 8 --device-memory 80GB \\
-                --device-tflops 312 --intra-node-bandwidth 300GB/s
-            Only some splits (TP8; PP4 x DP2; TP4 x PP2; TP2 x PP4; DP8):
-              ... --configurations 8x1x1,1x4x2,4x2x1,2x4x1,1x1x8
+                --device-tflops 312 --intra-node-bandwidth 300GB/s \\
+                --configurations 8x1x1,1x4x2,4x2x1,2x4x1,1x1x8
+
+            --device-preset cpu-local describes this host as Trident's CPU engine uses it: one
+            device = one core running one rank with one thread, ranks linked by the TCP /
+            shared-memory backend, f32 KV cache and activations, memory = physical memory /
+            cores. Its default rates were measured on the development host (2-core AMD EPYC,
+            AVX2) with SmolLM2-135M Q4_1, 128-token prompt, 128 decode steps:
+              memory bandwidth 3.5 GB/s = bytes per decode step (weights + KV cache, as the
+                cost model counts them) x decode tokens/s of
+                `trident bench model --model M --tp 1 --threads 1 --json` (an effective rate
+                that includes dequantization);
+              compute 31 GFLOP/s = prefill FLOPs / prefill seconds of the same run;
+              link 2.1 us + bytes / 1.7 GB/s = alpha-beta fit of
+                `trident bench allreduce --backend tcp --nproc 2 --sizes 2304,4096,196608 --json`.
+            --calibrate re-measures all of these on the current machine for the given GGUF
+            (about 15 s) and plans with the measured rates; explicit options still win.
+
+            --measure (GGUF models, inference, batch 1) runs the top configurations that are
+            TP-only and need no more ranks than this machine has cores with
+            `trident bench model --tp N --backend tcp --threads 1 --json` (a child process of
+            this binary; prompt and decode lengths from --prompt-length / --output-length),
+            plus the one-device TP=1 baseline, and prints predicted next to measured decode
+            tokens/s, memory per device (vs peak RSS) and communication share with
+            measured/predicted ratios. PP and DP configurations are listed as not measured.
+            Calibration check on this host (SmolLM2, TP=1 and TP=2):
+              trident plan --model models/SmolLM2-135M-Instruct.Q4_1.gguf --device-preset cpu-local \\
+                --devices 2 --prompt-length 128 --output-length 128 --calibrate --measure
             """)
 
     enum Mode: String, ExpressibleByArgument, CaseIterable {
@@ -29,20 +55,50 @@ struct PlanCommand: ParsableCommand {
     @Option(help: "Evaluate only these configurations, TPxPPxDP separated by commas (e.g. 8x1x1,4x2x1).")
     var configurations: String?
     @Flag(help: "Print the plan as one JSON object.") var json = false
-    @Flag(help: "Run the top configurations locally and print measured next to predicted (not available yet).")
+    @Flag(help: "Measure this host's rates (bench model TP=1, bench allreduce) and plan with them; implies --device-preset cpu-local.")
+    var calibrate = false
+    @Flag(help: "Run the top TP-only configurations locally and print measured next to predicted.")
     var measure = false
-    @Option(help: "With --measure: how many of the top configurations to run.") var measureTop = 3
+    @Option(help: "With --measure: how many of the top fitting configurations to list.") var measureTop = 3
+    @Option(help: "With --measure/--calibrate: repetitions of each bench run (the best is kept).") var measureRepetitions = 2
+
+    func validate() throws {
+        guard measure || calibrate else { return }
+        guard model.lowercased().hasSuffix(".gguf") else {
+            throw ValidationError("--measure and --calibrate run the engine: --model must be a .gguf file, got '\(model)'")
+        }
+        guard mode == .inference, inference.batch == 1 else {
+            throw ValidationError("--measure and --calibrate measure inference of one sequence: use --mode inference --batch 1")
+        }
+        if calibrate, let preset = cluster.devicePreset, preset != .cpuLocal {
+            throw ValidationError("--calibrate measures this host: use --device-preset cpu-local (or none), not \(preset.rawValue)")
+        }
+        guard measureTop >= 1, measureRepetitions >= 1 else {
+            throw ValidationError("--measure-top and --measure-repetitions must be at least 1")
+        }
+    }
 
     func run() throws {
-        if measure {
-            // Hook: once the engine runs TP/PP, implement `MeasurementRunner` here and print
-            // `plan.compare(with: runner, top: measureTop)`.
-            throw ValidationError("--measure is not available yet: the engine cannot run TP/PP configurations.")
+        var clusterOptions = cluster
+        if calibrate { clusterOptions.devicePreset = .cpuLocal }
+        var plannerModel = try ModelSource.resolve(model)
+        if model.lowercased().hasSuffix(".gguf") { plannerModel = try PlanModelFormats.applying(to: plannerModel, path: model) }
+        let device = clusterOptions.preset.device
+        let workload: Workload = mode == .inference
+            ? .inference(try inference.workload(model: plannerModel, device: device)) : .training(training.workload())
+        var runner = BenchModelRunner(modelPath: model, promptTokens: inference.promptLength,
+                                      decodeTokens: inference.outputLength, repetitions: measureRepetitions,
+                                      cores: HostFacts.cores)
+        var calibration: HostCalibration?
+        if calibrate, case .inference(let w) = workload {
+            let singleRank = try runner.benchmark(tensor: 1)
+            let c = plannerModel.configuration
+            let sizes = Array(Set([c.hiddenSize * 4, 4096, c.vocabularySize * 4])).sorted()
+            calibration = try HostCalibration(model: plannerModel, formats: w, singleRank: singleRank,
+                                              allReduce: try runner.allReduce(sizes: sizes))
+            runner.singleRankRun = singleRank.measuredRun
         }
-        let plannerModel = try ModelSource.resolve(model)
-        let workload: Workload = mode == .inference ? .inference(try inference.workload())
-            : .training(training.workload())
-        let machines = try cluster.cluster()
+        let machines = clusterOptions.cluster(calibration: calibration)
         let plan: Plan
         if let configurations {
             let candidates = try configurations.split(separator: ",").map { try ParallelConfiguration.parse(String($0)) }
@@ -50,103 +106,38 @@ struct PlanCommand: ParsableCommand {
         } else {
             plan = Planner.plan(model: plannerModel, cluster: machines, workload: workload)
         }
-        print(json ? try PlanReport(plan).jsonString() : plan.renderText())
-    }
-}
-
-/// The machines being planned for.
-struct PlanClusterOptions: ParsableArguments {
-    @Option(help: "Number of devices (world size).") var devices: Int = 1
-    @Option(help: "Devices per node (default: min(devices, 8)).") var devicesPerNode: Int?
-    @Option(help: "Memory per device, e.g. 80GB or 80GiB.", transform: { try Units.parseBytes($0) })
-    var deviceMemory: Double = 80e9
-    @Option(help: "Compute rate per device for the compute dtype, TFLOP/s.") var deviceTflops: Double = 312
-    @Option(help: "Memory bandwidth per device, e.g. 2039GB/s (A100-80GB).",
-            transform: { try Units.parseBytesPerSecond($0) })
-    var deviceMemoryBandwidth: Double = 2.039e12
-    @Option(help: "Link bandwidth between devices of a node, e.g. 300GB/s.",
-            transform: { try Units.parseBytesPerSecond($0) })
-    var intraNodeBandwidth: Double = 300e9
-    @Option(help: "Link bandwidth between nodes, e.g. 200Gb/s.", transform: { try Units.parseBytesPerSecond($0) })
-    var interNodeBandwidth: Double = 25e9
-    @Option(help: "Latency of an intra-node message, e.g. 5us.", transform: { try Units.parseSeconds($0) })
-    var intraNodeLatency: Double = 5e-6
-    @Option(help: "Latency of an inter-node message, e.g. 10us.", transform: { try Units.parseSeconds($0) })
-    var interNodeLatency: Double = 10e-6
-
-    func validate() throws {
-        guard devices >= 1 else { throw ValidationError("--devices must be at least 1, got \(devices)") }
-        if let devicesPerNode, devicesPerNode < 1 {
-            throw ValidationError("--devices-per-node must be at least 1, got \(devicesPerNode)")
+        let comparisons = measure ? try measurements(plan: plan, runner: runner) : nil
+        if json {
+            print(try PlanReport(plan, measurements: comparisons, calibration: calibration?.derivation).jsonString())
+            return
         }
-        guard deviceTflops > 0 else { throw ValidationError("--device-tflops must be positive, got \(deviceTflops)") }
-        guard deviceMemory > 0 else { throw ValidationError("--device-memory must be positive") }
-    }
-
-    func cluster() throws -> Cluster {
-        Cluster(deviceCount: devices, devicesPerNode: devicesPerNode ?? min(devices, 8), memoryBytes: deviceMemory,
-                flopsPerSecond: deviceTflops * 1e12, memoryBandwidth: deviceMemoryBandwidth,
-                intraNode: Link(bandwidth: intraNodeBandwidth, latency: intraNodeLatency),
-                interNode: Link(bandwidth: interNodeBandwidth, latency: interNodeLatency))
-    }
-}
-
-/// Serving workload options.
-struct PlanInferenceOptions: ParsableArguments {
-    @Option(help: "Concurrent sequences across the cluster.") var batch: Int = 1
-    @Option(help: "Prompt tokens per sequence.") var promptLength: Int = 512
-    @Option(help: "Generated tokens per sequence.") var outputLength: Int = 128
-    @Option(help: "Weight format: f32, f16, bf16, q8_0, q4_0, q4_1.") var weightDtype: String = "f16"
-    @Option(help: "KV-cache format: f32, f16, bf16, q8_0.") var kvDtype: String = "f16"
-    @Option(help: "Activation format for messages and buffers: f32, f16, bf16.") var activationDtype: String = "f16"
-
-    func validate() throws {
-        guard batch >= 1, promptLength >= 1, outputLength >= 1 else {
-            throw ValidationError("--batch, --prompt-length and --output-length must be at least 1")
+        print(plan.renderText())
+        if let calibration {
+            print("\nCalibrated on this host:")
+            for line in calibration.derivation { print("  " + line) }
+        }
+        if let comparisons {
+            print("\nPredicted vs measured (decode tokens/s; ratio = measured / predicted; "
+                + "peak RSS includes the runtime and mapped model pages):")
+            print(Comparison.renderTable(comparisons))
+            if let load = HostFacts.loadAverage {
+                let warning = load > Double(HostFacts.cores) ? " -- busier than its cores: multi-rank runs are slowed" : ""
+                print(String(format: "host load average %.2f on %d cores%@", load, HostFacts.cores, warning))
+            }
         }
     }
 
-    func workload() throws -> InferenceWorkload {
-        let activation = try Self.format(activationDtype, option: "--activation-dtype")
-        guard activation.blockSize == 1 else {
-            throw ValidationError("--activation-dtype must be f32, f16 or bf16, got \(activationDtype)")
+    /// The one-device TP=1 baseline (when the plan has more devices) and the plan's top
+    /// fitting configurations, measured where the runner can run them.
+    private func measurements(plan: Plan, runner: BenchModelRunner) throws -> [Comparison] {
+        var comparisons: [Comparison] = []
+        if plan.cluster.deviceCount > 1 {
+            var single = plan.cluster
+            single.deviceCount = 1
+            single.devicesPerNode = 1
+            let baseline = Planner.plan(model: plan.model, cluster: single, workload: plan.workload)
+            comparisons += try baseline.compare(with: runner, top: 1)
         }
-        return InferenceWorkload(batchSize: batch, promptLength: promptLength, outputLength: outputLength,
-                                 weightFormat: try Self.format(weightDtype, option: "--weight-dtype"),
-                                 kvCacheFormat: try Self.format(kvDtype, option: "--kv-dtype"),
-                                 activationFormat: activation)
-    }
-
-    static func format(_ text: String, option: String) throws -> NumericFormat {
-        guard let format = NumericFormat(rawValue: text.lowercased()) else {
-            let known = NumericFormat.allCases.map(\.rawValue).joined(separator: ", ")
-            throw ValidationError("\(option): unknown format '\(text)', expected one of \(known)")
-        }
-        return format
-    }
-}
-
-/// Training workload options.
-struct PlanTrainingOptions: ParsableArguments {
-    enum OptimizerChoice: String, ExpressibleByArgument, CaseIterable { case adam, sgd }
-
-    @Option(help: "Sequences per optimizer step across all replicas.") var globalBatch: Int = 64
-    @Option(help: "Sequences per micro-batch.") var microBatch: Int = 1
-    @Option(help: "Tokens per training sequence.") var sequenceLength: Int = 2048
-    @Option(help: "Optimizer.") var optimizer: OptimizerChoice = .adam
-    @Flag(inversion: .prefixedNo, help: "bf16 weights/gradients with an fp32 master copy.") var mixedPrecision = true
-    @Flag(help: "Shard optimizer states over data-parallel replicas (ZeRO-1).") var zero1 = false
-    @Flag(help: "Recompute activations in backward instead of keeping them.") var recompute = false
-
-    func validate() throws {
-        guard globalBatch >= 1, microBatch >= 1, sequenceLength >= 1 else {
-            throw ValidationError("--global-batch, --micro-batch and --sequence-length must be at least 1")
-        }
-    }
-
-    func workload() -> TrainingWorkload {
-        TrainingWorkload(globalBatchSize: globalBatch, microBatchSize: microBatch, sequenceLength: sequenceLength,
-                         optimizer: optimizer == .adam ? .adam : .sgd, mixedPrecision: mixedPrecision,
-                         shardOptimizerStates: zero1, recomputeActivations: recompute)
+        return comparisons + (try plan.compare(with: runner, top: measureTop))
     }
 }

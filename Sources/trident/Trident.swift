@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct Trident: ParsableCommand {
@@ -7,4 +8,25 @@ struct Trident: ParsableCommand {
         abstract: "Distributed Llama inference in Swift.",
         subcommands: [GenerateCommand.self, PerplexityCommand.self, InfoCommand.self, TokenizeCommand.self,
                       PlanCommand.self, LaunchCommand.self, BenchCommand.self, CollectiveSelfTestCommand.self])
+
+    /// Parses and runs a command. Help goes to stdout; any error becomes one line on stderr
+    /// (`trident: error: ...`) and a non-zero exit status.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            let message = Self.message(for: error)
+                .split(separator: "\n", omittingEmptySubsequences: true)
+                .map { $0.trimmingCharacters(in: .whitespaces) }
+                .joined(separator: " ")
+            FileHandle.standardError.write(Data("trident: error: \(message)\n".utf8))
+            Foundation.exit(code.rawValue == 0 ? 1 : code.rawValue)
+        }
+    }
 }

@@ -107,27 +107,6 @@ import Testing
     }
 }
 
-/// A measurement runner that returns canned speeds, recording what it was asked to run.
-final class FakeRunner: MeasurementRunner, @unchecked Sendable {
-    var asked: [ParallelConfiguration] = []
-    func measure(_ configuration: ParallelConfiguration, workload: Workload) throws -> MeasuredRun {
-        asked.append(configuration)
-        return MeasuredRun(tokensPerSecond: 10, seconds: 1)
-    }
-}
-
-@Suite struct MeasurementHookTests {
-    @Test func comparesTheTopFittingConfigurationsInOrder() throws {
-        let plan = Planner.plan(model: Fixture.llama70b, cluster: Fixture.a100(devices: 8), workload: Fixture.inference())
-        let runner = FakeRunner()
-        let comparisons = try plan.compare(with: runner, top: 3)
-        #expect(runner.asked == plan.evaluations.filter(\.fits).prefix(3).map(\.configuration))
-        #expect(comparisons.count == 3)
-        let first = try #require(comparisons.first)
-        #expect(abs(first.relativeError - (10 / first.predictedTokensPerSecond - 1)) < 1e-12)
-    }
-}
-
 @Suite struct CandidateTests {
     @Test func parsesTPxPPxDP() throws {
         #expect(try ParallelConfiguration.parse("4x2x1") == ParallelConfiguration(tensor: 4, pipeline: 2, data: 1))

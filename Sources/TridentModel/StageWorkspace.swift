@@ -1,0 +1,46 @@
+/// A buffer that is reused from step to step and grows to the largest size asked for.
+/// Its contents are scratch: nothing survives from one `reserve` to the next user.
+final class ScratchBuffer<Element> {
+    private(set) var pointer: UnsafeMutablePointer<Element>
+    private(set) var capacity = 0
+
+    init() { pointer = UnsafeMutablePointer<Element>.allocate(capacity: 1) }
+
+    /// At least `count` elements (uninitialised; `Element` must be a trivial type).
+    func reserve(_ count: Int) -> UnsafeMutablePointer<Element> {
+        if count > capacity {
+            pointer.deallocate()
+            pointer = UnsafeMutablePointer<Element>.allocate(capacity: count)
+            capacity = count
+        }
+        return pointer
+    }
+
+    deinit { pointer.deallocate() }
+}
+
+/// The activation buffers of one `LlamaStage`, so that a decode step allocates nothing.
+/// Shapes are per step, `T` being its token count; only the thread running the stage uses them.
+final class StageWorkspace {
+    /// `[T, hidden]`: the normed input of attention or of the MLP.
+    let normed = ScratchBuffer<Float>()
+    /// `[T, hidden]`: partial sums of a row-parallel layer, all-reduced in place.
+    let partial = ScratchBuffer<Float>()
+    /// `[T, localHeads * headDim]`: queries.
+    let query = ScratchBuffer<Float>()
+    /// `[T, localHeads * headDim]`: attention output before the output projection.
+    let context = ScratchBuffer<Float>()
+    /// `[T, localFFN]`: gate, then `silu(gate) * up`.
+    let gate = ScratchBuffer<Float>()
+    /// `[T, localFFN]`: up projection.
+    let up = ScratchBuffer<Float>()
+    /// `[T]`: positions of the step's tokens.
+    let positions = ScratchBuffer<Int>()
+
+    /// Positions `start ..< start + count`.
+    func positions(start: Int, count: Int) -> UnsafeMutablePointer<Int> {
+        let p = positions.reserve(count)
+        for i in 0 ..< count { p[i] = start + i }
+        return p
+    }
+}

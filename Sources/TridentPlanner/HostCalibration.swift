@@ -1,0 +1,64 @@
+/// Effective rates of this host's "devices" (one core each: one rank, one thread) derived
+/// from two quick measurements, so that predictions use measured rates as inputs:
+///
+/// - `trident bench model --model M --tp 1 --threads 1 --json`: the decode step's bytes (as
+///   the cost model counts them: every weight once plus the KV cache) times the measured
+///   decode tokens/s gives the effective memory bandwidth; the prefill's FLOPs over its
+///   measured time give the compute rate.
+/// - `trident bench allreduce --backend tcp --nproc 2 --sizes ... --json`: a least-squares
+///   alpha-beta line through the timings gives the link's latency and bandwidth.
+///
+/// With these, the TP=1 decode prediction reproduces the calibration run (by construction);
+/// multi-rank predictions then test the model's sharding and communication terms.
+public struct HostCalibration: Sendable, Equatable {
+    /// Sustained FLOP/s of one device (from the prefill).
+    public var flopsPerSecond: Double
+    /// Effective bytes/s of one device (from decoding; includes dequantization cost).
+    public var memoryBandwidth: Double
+    /// Link between two ranks of this host.
+    public var link: Link
+    /// How each number was obtained, one line each, for printing.
+    public var derivation: [String]
+
+    public init(flopsPerSecond: Double, memoryBandwidth: Double, link: Link, derivation: [String] = []) {
+        precondition(flopsPerSecond > 0 && memoryBandwidth > 0, "calibrated rates must be positive")
+        self.flopsPerSecond = flopsPerSecond
+        self.memoryBandwidth = memoryBandwidth
+        self.link = link
+        self.derivation = derivation
+    }
+
+    /// Derives the rates from a single-rank model benchmark of `model` and a two-rank
+    /// all-reduce benchmark. `formats` supplies the weight, KV-cache and activation formats
+    /// the engine ran with; the prompt and decode lengths are the benchmark's own.
+    /// - Precondition: `singleRank.tp == 1`.
+    public init(model: PlannerModel, formats: InferenceWorkload, singleRank: ModelBenchReport,
+                allReduce: AllReduceBenchReport) throws(BenchParseError) {
+        precondition(singleRank.tp == 1, "calibration needs a TP=1 benchmark, got TP=\(singleRank.tp)")
+        let workload = InferenceWorkload(batchSize: 1, promptLength: singleRank.promptTokens,
+                                         outputLength: singleRank.decodeTokens, weightFormat: formats.weightFormat,
+                                         kvCacheFormat: formats.kvCacheFormat, activationFormat: formats.activationFormat)
+        let work = SingleDeviceWork(model: model, workload: workload)
+        let prefillSeconds = work.prefillTokens / singleRank.prefillTokensPerSecond
+        let stepSeconds = work.decodeTokens / singleRank.decodeTokensPerSecond
+        let link = try allReduce.fittedLink()
+        let flops = work.prefillFLOPs / prefillSeconds
+        let bandwidth = work.decodeBytes / stepSeconds
+        let sizes = allReduce.results.map { "\($0.bytes)" }.joined(separator: ",")
+        self.init(flopsPerSecond: flops, memoryBandwidth: bandwidth, link: link, derivation: [
+            "memory bandwidth \(Formatting.rate(bandwidth)) = \(Formatting.bytes(work.decodeBytes)) per decode step "
+                + "(weights + KV cache) x \(Formatting.tokensPerSecond(singleRank.decodeTokensPerSecond)) tokens/s "
+                + "(bench model, TP=1, 1 thread)",
+            String(format: "compute %.1f GFLOP/s = %.2f GFLOP per %d-token prefill / %.3f s", flops / 1e9,
+                   work.prefillFLOPs / 1e9, singleRank.promptTokens, prefillSeconds),
+            String(format: "link latency %.2f us, bandwidth %@ (alpha-beta fit of bench allreduce, 2 ranks, sizes %@)",
+                   link.latency * 1e6, Formatting.rate(link.bandwidth), sizes),
+        ])
+    }
+
+    /// A one-node cluster of `devices` such devices with `memoryBytes` each.
+    public func cluster(devices: Int, memoryBytes: Double) -> Cluster {
+        Cluster(deviceCount: devices, devicesPerNode: devices, memoryBytes: memoryBytes, flopsPerSecond: flopsPerSecond,
+                memoryBandwidth: memoryBandwidth, intraNode: link, interNode: link)
+    }
+}

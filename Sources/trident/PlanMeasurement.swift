@@ -1,0 +1,122 @@
+import Foundation
+import TridentPlanner
+
+/// Why a `trident plan --measure` / `--calibrate` child run failed.
+enum PlanMeasurementError: Error, CustomStringConvertible {
+    /// The child exited with a non-zero status.
+    case childFailed(command: String, status: Int32, stderrTail: String)
+    /// The child ran something other than what was asked.
+    case unexpectedReport(command: String, expected: String, found: String)
+
+    var description: String {
+        switch self {
+        case let .childFailed(command, status, tail):
+            return "`\(command)` exited with status \(status): \(tail)"
+        case let .unexpectedReport(command, expected, found):
+            return "`\(command)` reported \(found), expected \(expected)"
+        }
+    }
+}
+
+/// Runs `trident` subcommands as child processes of this same binary.
+struct TridentChild {
+    /// This binary (`/proc/self/exe`, resolved so the launcher's children can re-exec it).
+    let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+
+    /// Runs `trident <arguments>` to completion and returns its standard output.
+    /// - Throws: `PlanMeasurementError.childFailed` on a non-zero exit, with the end of stderr.
+    func run(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        // Drain stderr concurrently so a chatty child cannot block on a full pipe.
+        let errorData = ErrorCollector()
+        let group = DispatchGroup()
+        DispatchQueue.global().async(group: group) { errorData.set(errors.fileHandleForReading.readDataToEndOfFile()) }
+        let stdout = output.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        let command = "trident " + arguments.joined(separator: " ")
+        guard process.terminationReason == .exit, process.terminationStatus == 0 else {
+            let tail = String(decoding: errorData.data.suffix(600), as: UTF8.self)
+            throw PlanMeasurementError.childFailed(command: command, status: process.terminationStatus, stderrTail: tail)
+        }
+        return String(decoding: stdout, as: UTF8.self)
+    }
+
+    /// Holds the stderr bytes read on another thread.
+    private final class ErrorCollector: @unchecked Sendable {
+        private let lock = NSLock()
+        private var bytes = Data()
+        func set(_ data: Data) { lock.withLock { bytes = data } }
+        var data: Data { lock.withLock { bytes } }
+    }
+}
+
+/// Measures TP-only configurations of a GGUF model with `trident bench model` (one thread
+/// per rank, TCP backend between ranks), in the planner's terms.
+struct BenchModelRunner: MeasurementRunner {
+    let modelPath: String
+    let promptTokens: Int
+    let decodeTokens: Int
+    let repetitions: Int
+    /// Most ranks this machine can run at one core each.
+    let cores: Int
+    /// A TP=1 run already made (the calibration run), reused instead of running it again.
+    var singleRankRun: MeasuredRun?
+    let child = TridentChild()
+
+    func unmeasurableReason(for configuration: ParallelConfiguration) -> String? {
+        if configuration.pipeline > 1 { return "not measured (PP not runnable yet)" }
+        if configuration.data > 1 { return "not measured (DP not runnable by bench model)" }
+        if configuration.tensor > cores {
+            return "not measured (TP=\(configuration.tensor) needs \(configuration.tensor) cores, this machine has \(cores))"
+        }
+        return nil
+    }
+
+    func measure(_ configuration: ParallelConfiguration, workload: Workload) throws -> MeasuredRun {
+        if configuration.tensor == 1, let singleRankRun { return singleRankRun }
+        return try benchmark(tensor: configuration.tensor).measuredRun
+    }
+
+    /// Runs `bench model --tp tensor --threads 1 --json` and returns its report.
+    func benchmark(tensor: Int) throws -> ModelBenchReport {
+        FileHandle.standardError.write(Data("plan: measuring TP=\(tensor) with bench model...\n".utf8))
+        let arguments = ["bench", "model", "--model", modelPath, "--tp", "\(tensor)",
+                         "--backend", tensor > 1 ? "tcp" : "local", "--threads", "1", "--json",
+                         "--prompt-tokens", "\(promptTokens)", "--decode-tokens", "\(decodeTokens)",
+                         "--repetitions", "\(repetitions)"]
+        let report = try ModelBenchReport.parse(try child.run(arguments))
+        guard report.tp == tensor else {
+            throw PlanMeasurementError.unexpectedReport(command: "trident " + arguments.joined(separator: " "),
+                                                        expected: "tp \(tensor)", found: "tp \(report.tp)")
+        }
+        return report
+    }
+
+    /// Runs `bench allreduce --backend tcp --nproc 2 --sizes ... --json` and returns its report.
+    func allReduce(sizes: [Int]) throws -> AllReduceBenchReport {
+        FileHandle.standardError.write(Data("plan: measuring all-reduce latency with bench allreduce...\n".utf8))
+        let arguments = ["bench", "allreduce", "--backend", "tcp", "--nproc", "2",
+                         "--sizes", sizes.map(String.init).joined(separator: ","), "--json"]
+        return try AllReduceBenchReport.parse(try child.run(arguments))
+    }
+}
+
+/// Facts about this host for the cpu-local device description.
+enum HostFacts {
+    /// Cores this process may use.
+    static var cores: Int { ProcessInfo.processInfo.activeProcessorCount }
+    /// Physical memory divided among the cores (one device per core).
+    static var memoryPerCore: Double { Double(ProcessInfo.processInfo.physicalMemory) / Double(max(cores, 1)) }
+    /// The 1-minute load average, when /proc/loadavg is readable.
+    static var loadAverage: Double? {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return nil }
+        return text.split(separator: " ").first.flatMap { Double($0) }
+    }
+}
