@@ -17,6 +17,8 @@ import Glibc
 /// than cores pure spinning would starve the peers.
 final class SharedMemoryAllReduce: @unchecked Sendable {
     static let slotBytes = 1 << 20
+    static let spinsBeforeYield = 50_000
+    static let spinsBeforeSleep = 200_000
     /// Pieces up to this size use one barrier and a full local reduction.
     static let directLimit = 32 * 1024
     let segment: SharedMemorySegment
@@ -94,9 +96,11 @@ final class SharedMemoryAllReduce: @unchecked Sendable {
         for index in 0..<members where index != member {
             while counter(index).pointee.load(ordering: .acquiring) < target {
                 spins += 1
-                if spins < 4_000 { continue }
+                // Peers usually arrive within microseconds (tensor parallelism all-reduces twice
+                // per layer), so spin first; yield next (more ranks than cores); sleep last.
+                if spins < Self.spinsBeforeYield { continue }
                 if spins & 255 == 0 { try check() }
-                if spins < 20_000 { sched_yield() } else { usleep(50) }
+                if spins < Self.spinsBeforeSleep { sched_yield() } else { usleep(20) }
             }
         }
     }

@@ -61,8 +61,12 @@ public final class RankRuntime: @unchecked Sendable {
         }
         let reader = GGUFTensorReader(file!)
         file = nil  // unmaps the file and frees its metadata before the slices are allocated
+        ProcessMemory.returnFreedMemory()
+        if ProcessInfo.processInfo.environment["TRIDENT_PERF_DEBUG"] != nil { FileHandle.standardError.write("rank \(world.rank) after parse: rss \(ProcessMemory.residentBytes() >> 10) hwm \(ProcessMemory.peakResidentBytes() >> 10)\n".data(using: .utf8)!) }
         let weights = try LlamaWeights.load(from: reader, configuration: configuration, plan: plan, layers: layers,
                                             includeEmbedding: true, includeHead: true)
+        ProcessMemory.returnFreedMemory()
+        if ProcessInfo.processInfo.environment["TRIDENT_PERF_DEBUG"] != nil { FileHandle.standardError.write("rank \(world.rank) after load: rss \(ProcessMemory.residentBytes() >> 10) hwm \(ProcessMemory.peakResidentBytes() >> 10)\n".data(using: .utf8)!) }
         return (configuration, plan, weights)
     }
 

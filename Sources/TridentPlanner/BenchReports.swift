@@ -168,3 +168,30 @@ public struct AllReduceBenchReport: Sendable, Equatable, Decodable {
         return Link(bandwidth: 1 / slope, latency: intercept)
     }
 }
+
+/// What `trident plan --probe-collectives` prints: the cost of one all-reduce of `bytes`
+/// between two ranks that compute for `gapSeconds` between collectives.
+public struct CollectiveProbeReport: Sendable, Equatable, Decodable {
+    public var secondsPerCollective: Double
+    public var gapSeconds: Double
+    public var bytes: Int
+    public var iterations: Int
+
+    public init(secondsPerCollective: Double, gapSeconds: Double, bytes: Int, iterations: Int) {
+        self.secondsPerCollective = secondsPerCollective
+        self.gapSeconds = gapSeconds
+        self.bytes = bytes
+        self.iterations = iterations
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case bytes, iterations
+        case secondsPerCollective = "seconds_per_collective"
+        case gapSeconds = "gap_seconds"
+    }
+
+    /// Decodes the last JSON line of the probe's output.
+    public static func parse(_ output: String) throws(BenchParseError) -> CollectiveProbeReport {
+        try decodeLastJSONLine(CollectiveProbeReport.self, output: output, command: "trident plan --probe-collectives")
+    }
+}

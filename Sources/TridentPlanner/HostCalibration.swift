@@ -62,3 +62,20 @@ public struct HostCalibration: Sendable, Equatable {
                 memoryBandwidth: memoryBandwidth, intraNode: link, interNode: link)
     }
 }
+
+extension HostCalibration {
+    /// The calibration with the link latency raised to what an all-reduce costs between
+    /// ranks that compute in between (`probe`): `latency = seconds per collective - bytes /
+    /// bandwidth`, when that exceeds the back-to-back latency. On a busy host this adds the
+    /// time a rank waits for its peer to be scheduled; on an idle one it changes little.
+    public func including(_ probe: CollectiveProbeReport) -> HostCalibration {
+        let waiting = probe.secondsPerCollective - Double(probe.bytes) / link.bandwidth
+        var result = self
+        if waiting > link.latency { result.link = Link(bandwidth: link.bandwidth, latency: waiting) }
+        result.derivation.append(String(
+            format: "link latency used %.2f us: an all-reduce of %d B between ranks computing %.0f us in between "
+                + "costs %.2f us (%d collectives)", result.link.latency * 1e6, probe.bytes, probe.gapSeconds * 1e6,
+            probe.secondsPerCollective * 1e6, probe.iterations))
+        return result
+    }
+}

@@ -28,15 +28,21 @@ struct PlanCommand: ParsableCommand {
               link 2.1 us + bytes / 1.7 GB/s = alpha-beta fit of
                 `trident bench allreduce --backend tcp --nproc 2 --sizes 2304,4096,196608 --json`.
             --calibrate re-measures all of these on the current machine for the given GGUF
-            (about 15 s) and plans with the measured rates; explicit options still win.
+            (about 15 s) and plans with the measured rates; explicit options still win. It
+            also times all-reduces between two ranks that compute (spin) between collectives
+            for as long as a TP=2 rank does (half a TP=1 decode step / (2 x layers + 1)); when
+            that costs more than the back-to-back fit (a busy host, where a rank waits for its
+            peer to be scheduled), the difference becomes the link latency.
 
             --measure (GGUF models, inference, batch 1) runs the top configurations that are
             TP-only and need no more ranks than this machine has cores with
             `trident bench model --tp N --backend tcp --threads 1 --json` (a child process of
             this binary; prompt and decode lengths from --prompt-length / --output-length),
-            plus the one-device TP=1 baseline, and prints predicted next to measured decode
-            tokens/s, memory per device (vs peak RSS) and communication share with
-            measured/predicted ratios. PP and DP configurations are listed as not measured.
+            plus the one-device TP=1 baseline (a fresh run, not the calibration's), and prints
+            predicted next to measured decode tokens/s, memory per device (plus this
+            process's RSS as the runtime baseline) against peak RSS, and communication share,
+            with measured/predicted ratios. PP and DP configurations are listed as not
+            measured. On a shared host the numbers move with the load (printed at the end).
             Calibration check on this host (SmolLM2, TP=1 and TP=2):
               trident plan --model models/SmolLM2-135M-Instruct.Q4_1.gguf --device-preset cpu-local \\
                 --devices 2 --prompt-length 128 --output-length 128 --calibrate --measure
@@ -61,8 +67,13 @@ struct PlanCommand: ParsableCommand {
     var measure = false
     @Option(help: "With --measure: how many of the top fitting configurations to list.") var measureTop = 3
     @Option(help: "With --measure/--calibrate: repetitions of each bench run (the best is kept).") var measureRepetitions = 2
+    @Flag(help: .hidden) var probeCollectives = false
+    @Option(help: .hidden) var probeGapUs: Double = 200
+    @Option(help: .hidden) var probeBytes: Int = 2304
+    @Option(help: .hidden) var probeIterations: Int = 1000
 
     func validate() throws {
+        guard !probeCollectives else { return }
         guard measure || calibrate else { return }
         guard model.lowercased().hasSuffix(".gguf") else {
             throw ValidationError("--measure and --calibrate run the engine: --model must be a .gguf file, got '\(model)'")
@@ -79,6 +90,9 @@ struct PlanCommand: ParsableCommand {
     }
 
     func run() throws {
+        if probeCollectives {
+            return try CollectiveProbe.run(gapSeconds: probeGapUs / 1e6, bytes: probeBytes, iterations: probeIterations)
+        }
         var clusterOptions = cluster
         if calibrate { clusterOptions.devicePreset = .cpuLocal }
         var plannerModel = try ModelSource.resolve(model)
@@ -86,7 +100,7 @@ struct PlanCommand: ParsableCommand {
         let device = clusterOptions.preset.device
         let workload: Workload = mode == .inference
             ? .inference(try inference.workload(model: plannerModel, device: device)) : .training(training.workload())
-        var runner = BenchModelRunner(modelPath: model, promptTokens: inference.promptLength,
+        let runner = BenchModelRunner(modelPath: model, promptTokens: inference.promptLength,
                                       decodeTokens: inference.outputLength, repetitions: measureRepetitions,
                                       cores: HostFacts.cores)
         var calibration: HostCalibration?
@@ -94,9 +108,14 @@ struct PlanCommand: ParsableCommand {
             let singleRank = try runner.benchmark(tensor: 1)
             let c = plannerModel.configuration
             let sizes = Array(Set([c.hiddenSize * 4, 4096, c.vocabularySize * 4])).sorted()
-            calibration = try HostCalibration(model: plannerModel, formats: w, singleRank: singleRank,
-                                              allReduce: try runner.allReduce(sizes: sizes))
-            runner.singleRankRun = singleRank.measuredRun
+            let fitted = try HostCalibration(model: plannerModel, formats: w, singleRank: singleRank,
+                                             allReduce: try runner.allReduce(sizes: sizes))
+            // The engine's TP=2 ranks compute about half a TP=1 decode step between their
+            // 2 x layers + 1 collectives per token.
+            let collectives = 2 * c.layerCount + 1
+            let gap = 1 / singleRank.decodeTokensPerSecond / 2 / Double(collectives)
+            calibration = fitted.including(try CollectiveProbe.measure(
+                modelPath: model, gapSeconds: gap, bytes: c.hiddenSize * 4, iterations: 16 * collectives))
         }
         let machines = clusterOptions.cluster(calibration: calibration)
         let plan: Plan
@@ -106,7 +125,14 @@ struct PlanCommand: ParsableCommand {
         } else {
             plan = Planner.plan(model: plannerModel, cluster: machines, workload: workload)
         }
-        let comparisons = measure ? try measurements(plan: plan, runner: runner) : nil
+        // Peak RSS counts the runtime every process pays; add this process's as the baseline.
+        let runtimeBytes = HostFacts.residentBytes ?? 0
+        let comparisons = measure
+            ? try measurements(plan: plan, runner: runner).map { c -> Comparison in
+                var adjusted = c
+                adjusted.predictedMemoryBytes += runtimeBytes
+                return adjusted
+            } : nil
         if json {
             print(try PlanReport(plan, measurements: comparisons, calibration: calibration?.derivation).jsonString())
             return
@@ -117,8 +143,8 @@ struct PlanCommand: ParsableCommand {
             for line in calibration.derivation { print("  " + line) }
         }
         if let comparisons {
-            print("\nPredicted vs measured (decode tokens/s; ratio = measured / predicted; "
-                + "peak RSS includes the runtime and mapped model pages):")
+            print("\nPredicted vs measured (decode tokens/s; ratio = measured / predicted; predicted memory includes "
+                + "a \(Formatting.bytes(runtimeBytes)) runtime baseline, this process's RSS):")
             print(Comparison.renderTable(comparisons))
             if let load = HostFacts.loadAverage {
                 let warning = load > Double(HostFacts.cores) ? " -- busier than its cores: multi-rank runs are slowed" : ""

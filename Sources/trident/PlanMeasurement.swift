@@ -66,8 +66,6 @@ struct BenchModelRunner: MeasurementRunner {
     let repetitions: Int
     /// Most ranks this machine can run at one core each.
     let cores: Int
-    /// A TP=1 run already made (the calibration run), reused instead of running it again.
-    var singleRankRun: MeasuredRun?
     let child = TridentChild()
 
     func unmeasurableReason(for configuration: ParallelConfiguration) -> String? {
@@ -80,8 +78,7 @@ struct BenchModelRunner: MeasurementRunner {
     }
 
     func measure(_ configuration: ParallelConfiguration, workload: Workload) throws -> MeasuredRun {
-        if configuration.tensor == 1, let singleRankRun { return singleRankRun }
-        return try benchmark(tensor: configuration.tensor).measuredRun
+        try benchmark(tensor: configuration.tensor).measuredRun
     }
 
     /// Runs `bench model --tp tensor --threads 1 --json` and returns its report.
@@ -114,6 +111,15 @@ enum HostFacts {
     static var cores: Int { ProcessInfo.processInfo.activeProcessorCount }
     /// Physical memory divided among the cores (one device per core).
     static var memoryPerCore: Double { Double(ProcessInfo.processInfo.physicalMemory) / Double(max(cores, 1)) }
+    /// Resident memory of this process now (VmRSS), bytes: the runtime's baseline that every
+    /// trident process pays before loading a model.
+    static var residentBytes: Double? {
+        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+              let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Double($0) }) else { return nil }
+        return kilobytes * 1024
+    }
+
     /// The 1-minute load average, when /proc/loadavg is readable.
     static var loadAverage: Double? {
         guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return nil }

@@ -20,7 +20,7 @@ enum CLIPaths {
     /// this test bundle, else `<repo>/.build/debug/trident`; nil when none exists.
     static let binary: String? = {
         let build = repository.appendingPathComponent(".build")
-        let candidates = [ProcessInfo.processInfo.environment["TRIDENT_BINARY"],
+        let candidates: [String?] = [ProcessInfo.processInfo.environment["TRIDENT_BINARY"],
                           build.appendingPathComponent("release/trident").path,
                           tridentBinary,
                           build.appendingPathComponent("debug/trident").path]
@@ -73,8 +73,8 @@ func runCLI(_ arguments: [String], environment: [String: String] = [:], timeout:
     guard let binary = CLIPaths.binary else { throw CLITestError.noBinary }
     return try withTemporaryDirectory { directory in
         let outURL = directory.appendingPathComponent("stdout"), errURL = directory.appendingPathComponent("stderr")
-        FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
         defer { try? out.close(); try? err.close() }
 

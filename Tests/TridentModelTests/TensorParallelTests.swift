@@ -44,7 +44,7 @@ func greedyDecode(_ runner: any ModelRunner, prompt: [Int32], steps: Int) throws
 }
 
 let smolLM2Available = FileManager.default.fileExists(atPath: OracleFixture.smolLM2)
-let smolLM2Missing = "needs models/SmolLM2-135M-Instruct.Q4_1.gguf (run scripts/fetch-model.sh)"
+let smolLM2Missing: Comment = "needs models/SmolLM2-135M-Instruct.Q4_1.gguf (run scripts/fetch-model.sh)"
 
 @Suite("Tensor parallelism on tiny models equals one rank")
 struct TinyTensorParallelTests {

@@ -139,3 +139,22 @@ private let engineFormats = InferenceWorkload(weightFormat: .q4_1, kvCacheFormat
         #expect(DevicePreset.a100_80gb.device.memoryBytes == 80e9)
     }
 }
+
+@Suite struct CollectiveProbeTests {
+    let base = HostCalibration(flopsPerSecond: 1e10, memoryBandwidth: 1e9, link: Link(bandwidth: 2e9, latency: 3e-6))
+
+    @Test func slowCollectivesBetweenComputingRanksRaiseTheLatency() throws {
+        // 2304 B at 2 GB/s is 1.152 us of transfer; 201.152 us per collective leaves 200 us.
+        let output = "{\"seconds_per_collective\":0.000201152,\"gap_seconds\":0.0002,\"bytes\":2304,\"iterations\":976}"
+        let probe = try CollectiveProbeReport.parse(output)
+        let adjusted = base.including(probe)
+        #expect(abs(adjusted.link.latency - 200e-6) < 1e-12)
+        #expect(adjusted.link.bandwidth == 2e9)
+        #expect(adjusted.derivation.count == 1 && adjusted.derivation[0].contains("976 collectives"))
+    }
+
+    @Test func fastCollectivesKeepTheBackToBackLatency() {
+        let probe = CollectiveProbeReport(secondsPerCollective: 2e-6, gapSeconds: 1e-4, bytes: 2304, iterations: 10)
+        #expect(base.including(probe).link == base.link)
+    }
+}
