@@ -39,7 +39,8 @@ public final class RankRuntime: @unchecked Sendable {
                             capacity: min(capacity, configuration.contextLength),
                             kvHeads: plan.kvHeads.count, headDimension: configuration.headDimension)
         let stage = LlamaStage(configuration: configuration, plan: plan, layers: layers, weights: weights,
-                               cache: cache, tensorGroup: world, pool: ThreadPool(threadCount: threads))
+                               cache: cache, tensorGroup: world, pool: ThreadPool(threadCount: threads),
+                               logitsReceivers: .firstRank)  // only the driver (world rank 0) samples
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         return RankRuntime(stage: stage, world: world, loadSeconds: seconds)
     }
@@ -70,7 +71,8 @@ public final class RankRuntime: @unchecked Sendable {
         return (configuration, plan, weights)
     }
 
-    /// Runs one command on this rank. - Returns: logits on the last stage when requested.
+    /// Runs one command on this rank. - Returns: logits on the driver (world rank 0) when
+    /// requested; empty on the other ranks.
     func execute(_ command: StepCommand) throws -> [Float] {
         switch command.opcode {
         case .forward:

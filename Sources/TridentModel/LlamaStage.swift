@@ -12,6 +12,15 @@ public enum LogitsRequest: Sendable, Equatable {
     case all
 }
 
+/// Which ranks of the tensor group receive a step's logits.
+public enum LogitsReceivers: Sendable, Equatable {
+    /// Every rank (an all-gather).
+    case everyRank
+    /// Only tensor-group rank 0 (the driver); the others send it their vocabulary slices and
+    /// get an empty array. Half the traffic, and no rank waits for logits it would discard.
+    case firstRank
+}
+
 /// Time a rank spent computing and communicating, for `--json` stats and benchmarks.
 public struct RankTimings: Sendable, Codable, Equatable {
     public var computeSeconds: Double = 0
@@ -38,14 +47,20 @@ public final class LlamaStage: @unchecked Sendable {
     /// Accumulated compute and communication time.
     public private(set) var timings = RankTimings()
 
+    /// Which ranks `forward` returns logits on.
+    public let logitsReceivers: LogitsReceivers
+
     private let attentionLayout: AttentionLayout
     /// Activation buffers reused by every step (decode steps allocate nothing).
-    private let workspace = StageWorkspace()
+    let workspace = StageWorkspace()
     /// Every rank's vocabulary rows, in rank order (for gathering logits).
-    private let vocabularyWidths: [Int]
+    let vocabularyWidths: [Int]
 
+    /// - Parameter logitsReceivers: `.everyRank` (default) or `.firstRank` when only the
+    ///   driver uses logits; every rank of `tensorGroup` must pass the same value.
     public init(configuration: ModelConfiguration, plan: ShardingPlan, layers: Range<Int>,
-                weights: LlamaWeights, cache: KVCache, tensorGroup: any Communicator, pool: ThreadPool) {
+                weights: LlamaWeights, cache: KVCache, tensorGroup: any Communicator, pool: ThreadPool,
+                logitsReceivers: LogitsReceivers = .everyRank) {
         precondition(tensorGroup.size == plan.tensorParallelSize && tensorGroup.rank == plan.tensorParallelRank,
                      "tensor group (rank \(tensorGroup.rank) of \(tensorGroup.size)) does not match the sharding plan")
         precondition(cache.layerCount == layers.count && cache.kvHeads == plan.kvHeads.count)
@@ -56,6 +71,7 @@ public final class LlamaStage: @unchecked Sendable {
         self.cache = cache
         self.tensorGroup = tensorGroup
         self.pool = pool
+        self.logitsReceivers = logitsReceivers
         self.attentionLayout = AttentionLayout(
             heads: plan.queryHeads.count, kvHeads: plan.kvHeads.count, headDim: configuration.headDimension,
             kvHeadForHead: plan.localKVHeadForQueryHead(groupSize: configuration.groupSize))
@@ -72,8 +88,8 @@ public final class LlamaStage: @unchecked Sendable {
     /// Runs `tokens` (positions `start ..< start + tokens.count` of sequence `slot`) through
     /// this stage. The first stage embeds `tokens`; later stages take `hidden`.
     /// - Parameter hidden: `[tokens, hidden]` activations from the previous stage (ignored on the first).
-    /// - Returns: on the last stage, the requested logits (gathered on every rank of the tensor
-    ///   group); otherwise the `[tokens, hidden]` activations for the next stage.
+    /// - Returns: on the last stage, the requested logits (on every rank of the tensor group,
+    ///   or with `logitsReceivers == .firstRank` on its rank 0 and empty elsewhere); otherwise the `[tokens, hidden]` activations for the next stage.
     public func forward(tokens: [Int32], hidden: [Float]? = nil, slot: Int, start: Int,
                         logits request: LogitsRequest) throws -> [Float] {
         let count = tokens.count
@@ -159,8 +175,8 @@ public final class LlamaStage: @unchecked Sendable {
         let c = configuration
         let hd = c.headDimension
         let heads = plan.queryHeads.count, kvHeads = plan.kvHeads.count
-        let q = workspace.query.reserve(tokens * heads * hd)          // [T, heads, hd]
-        let context = workspace.context.reserve(tokens * heads * hd)  // [T, heads, hd]
+        let q = workspace.innerA.reserve(tokens * heads * hd)          // [T, heads, hd]
+        let context = workspace.innerB.reserve(tokens * heads * hd)  // [T, heads, hd]
         let keys = cache.keys(layer: local, slot: slot)               // [capacity, kvHeads, hd]
         let values = cache.values(layer: local, slot: slot)
         let row = kvHeads * hd
@@ -184,66 +200,23 @@ public final class LlamaStage: @unchecked Sendable {
     func mlp(_ h: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, weights w: LlamaLayerWeights,
              tokens: Int) {
         let width = w.gate.rows
-        let gate = workspace.gate.reserve(tokens * width)   // [T, localFFN]
-        let up = workspace.up.reserve(tokens * width)       // [T, localFFN]
+        let gate = workspace.innerA.reserve(tokens * width)   // [T, localFFN]
+        let up = workspace.innerB.reserve(tokens * width)       // [T, localFFN]
         matmul(weight: w.gate, input: h, output: gate, tokens: tokens, pool: pool)
         matmul(weight: w.up, input: h, output: up, tokens: tokens, pool: pool)
         VectorKernels.siluMultiply(gate: gate, up: up, out: gate, count: tokens * width)
         matmul(weight: w.down, input: gate, output: out, tokens: tokens, pool: pool)
     }
 
-    /// Final norm and vocabulary-parallel LM head for `rows` of `x`, gathered across the
-    /// tensor group. - Returns: `[rows.count, vocabulary]` on every rank of the group.
-    ///
-    /// One row (a decode step) is gathered with an all-reduce of a zero-padded full row: each
-    /// rank writes its vocabulary columns, others contribute exact zeros, so the sum is the
-    /// concatenation bit for bit, and the all-reduce is the group's fastest collective (no
-    /// padding or reordering copies). Several rows use an all-gather (half the traffic).
-    func logits(_ x: [Float], rows: Range<Int>) throws -> [Float] {
-        let d = configuration.hiddenSize, vocabulary = configuration.vocabularySize
-        let head = weights.output!
-        let normed = workspace.normed.reserve(rows.count * d)   // [rows, hidden]
-        measureCompute {
-            x.withUnsafeBufferPointer { xp in
-                weights.outputNorm!.withUnsafeBufferPointer { wp in
-                    VectorKernels.rmsNorm(xp.baseAddress! + rows.lowerBound * d, weight: wp.baseAddress!,
-                                          eps: configuration.rmsNormEpsilon, out: normed, tokens: rows.count, dim: d)
-                }
-            }
-        }
-        if tensorGroup.size == 1 || rows.count == 1 {
-            var full = [Float](repeating: 0, count: rows.count * vocabulary)   // [rows, vocabulary]
-            try full.withUnsafeMutableBufferPointer { out in
-                measureCompute {
-                    matmul(weight: head, input: normed, output: out.baseAddress! + plan.vocabularyRows.lowerBound,
-                           tokens: rows.count, pool: pool, outputStride: vocabulary)
-                }
-                try measureCommunication { try TensorParallelMappings.reduceFromRegion(out, group: tensorGroup) }
-            }
-            return full
-        }
-        let local: [Float] = measureCompute {
-            [Float](unsafeUninitializedCapacity: rows.count * head.rows) { out, initialized in  // [rows, localVocab]
-                matmul(weight: head, input: normed, output: out.baseAddress!, tokens: rows.count, pool: pool)
-                initialized = rows.count * head.rows
-            }
-        }
-        return try measureCommunication {
-            try local.withUnsafeBufferPointer {
-                try TensorParallelMappings.gatherFromRegion($0, rows: rows.count, widths: vocabularyWidths, group: tensorGroup)
-            }
-        }
-    }
+    // MARK: - Timing
 
-    // MARK: - Helpers
-
-    private func measureCompute<T>(_ body: () throws -> T) rethrows -> T {
+    func measureCompute<T>(_ body: () throws -> T) rethrows -> T {
         let start = DispatchTime.now().uptimeNanoseconds
         defer { timings.computeSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         return try body()
     }
 
-    private func measureCommunication<T>(_ body: () throws -> T) rethrows -> T {
+    func measureCommunication<T>(_ body: () throws -> T) rethrows -> T {
         let start = DispatchTime.now().uptimeNanoseconds
         defer { timings.communicationSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         return try body()

@@ -26,14 +26,12 @@ final class StageWorkspace {
     let normed = ScratchBuffer<Float>()
     /// `[T, hidden]`: partial sums of a row-parallel layer, all-reduced in place.
     let partial = ScratchBuffer<Float>()
-    /// `[T, localHeads * headDim]`: queries.
-    let query = ScratchBuffer<Float>()
-    /// `[T, localHeads * headDim]`: attention output before the output projection.
-    let context = ScratchBuffer<Float>()
-    /// `[T, localFFN]`: gate, then `silu(gate) * up`.
-    let gate = ScratchBuffer<Float>()
-    /// `[T, localFFN]`: up projection.
-    let up = ScratchBuffer<Float>()
+    /// Attention: `[T, localHeads * headDim]` queries. MLP: `[T, localFFN]` gate, then
+    /// `silu(gate) * up`. (The two phases never overlap, so they share the memory.)
+    let innerA = ScratchBuffer<Float>()
+    /// Attention: `[T, localHeads * headDim]` context before the output projection.
+    /// MLP: `[T, localFFN]` up projection.
+    let innerB = ScratchBuffer<Float>()
     /// `[T]`: positions of the step's tokens.
     let positions = ScratchBuffer<Int>()
 

@@ -69,8 +69,9 @@ struct WeightLoader {
         let rowRange = rows ?? 0 ..< shape.rows
         let columnRange = columns ?? 0 ..< shape.columns
         if columnRange.lowerBound % dtype.blockSize != 0 || columnRange.upperBound % dtype.blockSize != 0 {
-            throw ModelLoadingError.inconsistentConfiguration(
-                "cannot split tensor '\(name)' (\(dtype)) at columns \(columnRange): not on \(dtype.blockSize)-element block boundaries")
+            // A cut inside a quantization block (e.g. head dim 16 with 32-element blocks):
+            // this rank's slice is kept dequantized to f32, so any split still works.
+            return try floatSlice(name, info: info, dtype: dtype, rows: rowRange, columns: columnRange)
         }
         let sliced = rowRange.count != shape.rows || columnRange.count != shape.columns
         if case .mapped(let file, _) = source, reader == nil || !sliced {
@@ -83,5 +84,29 @@ struct WeightLoader {
             try reader!.readSlice(of: info, rows: rowRange, columns: columnRange, into: buffer)
         }
         return owned.matrix
+    }
+
+    /// The exact `[rows, columns]` slice as f32, read through the enclosing whole blocks.
+    private func floatSlice(_ name: String, info: GGUFTensorInfo, dtype: DType,
+                            rows: Range<Int>, columns: Range<Int>) throws -> WeightMatrix {
+        let block = dtype.blockSize
+        let outer = (columns.lowerBound / block * block) ..< ((columns.upperBound + block - 1) / block * block)
+        let enclosing: WeightMatrix
+        if case .mapped(let file, _) = source, reader == nil {
+            enclosing = try file.matrix(named: name).rows(rows).columns(outer)
+        } else {
+            enclosing = try OwnedWeights(rows: rows.count, columns: outer.count, dtype: dtype) {
+                (buffer) throws(GGUFError) in
+                try reader!.readSlice(of: info, rows: rows, columns: outer, into: buffer)
+            }.matrix
+        }
+        var values = [Float](repeating: 0, count: rows.count * columns.count)
+        var row = [Float](repeating: 0, count: outer.count)
+        let skip = columns.lowerBound - outer.lowerBound
+        for r in 0 ..< rows.count {
+            row.withUnsafeMutableBufferPointer { enclosing.dequantizeRow(r, into: $0.baseAddress!) }
+            for c in 0 ..< columns.count { values[r * columns.count + c] = row[skip + c] }
+        }
+        return OwnedWeights(values: values, rows: rows.count, columns: columns.count, dtype: .f32).matrix
     }
 }

@@ -25,14 +25,17 @@ public enum DevicePreset: String, Sendable, CaseIterable {
     /// rank with one thread (`--threads 1`); ranks talk through the TCP/shared-memory backend.
     ///
     /// The defaults were measured on the development host (AMD EPYC, AVX2+FMA, 2 cores,
-    /// shared with other jobs) with SmolLM2-135M Q4_1, prompt 128, 128 decode steps:
-    /// - memory bandwidth 3.5 GB/s = 105.4 MB per decode step (weights 96.5 MB + f32 KV
+    /// shared with other jobs: load average 3-9) with SmolLM2-135M Q4_1, prompt 128, 128
+    /// decode steps:
+    /// - memory bandwidth 3.5 GB/s = 105.5 MB per decode step (weights 96.6 MB + f32 KV
     ///   cache) x 32.9 tokens/s from `trident bench model --tp 1 --threads 1 --json`
     ///   (an *effective* rate: it includes Q4_1 dequantization, not the DRAM peak);
-    /// - compute 31 GFLOP/s = 27.2 GFLOP per 128-token prefill x 146 tokens/s / 128;
-    /// - link latency 2.1 us and bandwidth 1.7 GB/s: alpha-beta fit of
-    ///   `trident bench allreduce --backend tcp --nproc 2 --sizes 2304,4096,196608 --json`
-    ///   (3.4 us, 4.4 us, 119 us).
+    /// - compute 37 GFLOP/s = 27.8 GFLOP per 128-token prefill / 0.75 s (same run);
+    /// - link bandwidth 1.35 GB/s: alpha-beta fit of `trident bench allreduce --backend tcp
+    ///   --nproc 2 --sizes 2304,4096,196608 --json` (whose back-to-back latency is 1-14 us);
+    /// - link latency 230 us: what a 2304-byte all-reduce cost between two ranks that
+    ///   compute ~220 us between collectives (`trident plan --calibrate`'s probe) at load
+    ///   average 3; on a busy host a rank mostly waits for its peer to be scheduled.
     /// `trident plan --calibrate` re-measures all of them on the current machine.
     case cpuLocal = "cpu-local"
     /// NVIDIA A100-SXM4-80GB: 312 TFLOP/s bf16, 2039 GB/s HBM, 300 GB/s NVLink per
@@ -42,8 +45,8 @@ public enum DevicePreset: String, Sendable, CaseIterable {
     public var device: DeviceDescription {
         switch self {
         case .cpuLocal:
-            let link = Link(bandwidth: 1.7e9, latency: 2.1e-6)
-            return DeviceDescription(memoryBytes: nil, flopsPerSecond: 31e9, memoryBandwidth: 3.5e9,
+            let link = Link(bandwidth: 1.35e9, latency: 230e-6)
+            return DeviceDescription(memoryBytes: nil, flopsPerSecond: 37e9, memoryBandwidth: 3.5e9,
                                      intraNode: link, interNode: link, devicesPerNode: nil, singleNode: true,
                                      kvCacheFormat: .f32, activationFormat: .f32)
         case .a100_80gb:

@@ -8,44 +8,49 @@ struct PlanCommand: ParsableCommand {
         commandName: "plan",
         abstract: "Predict memory and speed of every TP x PP x DP split and recommend one.",
         discussion: """
-            Sizes: GB = 1e9 bytes, GiB = 2^30 bytes; rates: 300GB/s (bytes), 25Gb/s (bits).
-            Example (Llama 2 70B on one node of 8 x A100-80GB; TP8, PP4 x DP2, TP4 x PP2,
-            TP2 x PP4 and DP8 only -- DP8 does not fit):
+            Sizes: GB = 1e9 bytes, GiB = 2^30 bytes; rates: 300GB/s (bytes),
+            25Gb/s (bits).
+            Llama 2 70B on one node of 8 x A100-80GB, the literature's splits
+            (TP8; PP4 x DP2; TP4 x PP2; TP2 x PP4; DP8, which does not fit):
               trident plan --model llama-70b --devices 8 --device-memory 80GB \\
                 --device-tflops 312 --intra-node-bandwidth 300GB/s \\
                 --configurations 8x1x1,1x4x2,4x2x1,2x4x1,1x1x8
 
-            --device-preset cpu-local describes this host as Trident's CPU engine uses it: one
-            device = one core running one rank with one thread, ranks linked by the TCP /
-            shared-memory backend, f32 KV cache and activations, memory = physical memory /
-            cores. Its default rates were measured on the development host (2-core AMD EPYC,
-            AVX2) with SmolLM2-135M Q4_1, 128-token prompt, 128 decode steps:
-              memory bandwidth 3.5 GB/s = bytes per decode step (weights + KV cache, as the
-                cost model counts them) x decode tokens/s of
-                `trident bench model --model M --tp 1 --threads 1 --json` (an effective rate
-                that includes dequantization);
-              compute 31 GFLOP/s = prefill FLOPs / prefill seconds of the same run;
-              link 2.1 us + bytes / 1.7 GB/s = alpha-beta fit of
-                `trident bench allreduce --backend tcp --nproc 2 --sizes 2304,4096,196608 --json`.
-            --calibrate re-measures all of these on the current machine for the given GGUF
-            (about 15 s) and plans with the measured rates; explicit options still win. It
-            also times all-reduces between two ranks that compute (spin) between collectives
-            for as long as a TP=2 rank does (half a TP=1 decode step / (2 x layers + 1)); when
-            that costs more than the back-to-back fit (a busy host, where a rank waits for its
-            peer to be scheduled), the difference becomes the link latency.
+            --device-preset cpu-local: this host as the CPU engine uses it. One
+            device = one core running one rank with one thread; TCP/shared-memory
+            links; f32 KV cache and activations; memory = RAM / cores. Defaults,
+            measured on the 2-core development host (SmolLM2-135M Q4_1, prompt
+            128, 128 decode steps, load average 3-9):
+            - memory bandwidth 3.5 GB/s = bytes per decode step (weights + KV
+              cache, as the cost model counts them) x decode tokens/s of
+              `trident bench model --model M --tp 1 --threads 1 --json`
+              (effective: includes dequantization);
+            - compute 37 GFLOP/s = prefill FLOPs / prefill seconds (same run);
+            - link bandwidth 1.35 GB/s: alpha-beta fit of `trident bench
+              allreduce --backend tcp --nproc 2 --sizes 2304,4096,196608 --json`;
+            - link latency 230 us: one 2304-byte all-reduce between two ranks
+              that compute ~220 us between collectives (the probe below); the
+              back-to-back bench gives 1-14 us, but on a busy host a rank
+              mostly waits for its peer to be scheduled.
+            --calibrate re-measures all four for the given GGUF (about 20 s):
+            the two benches, then the probe: two ranks spin for half a TP=1
+            decode step / (2 x layers + 1) between all-reduces (as TP=2 ranks
+            compute between collectives); if that costs more than the fit, the
+            difference becomes the link latency. Explicit options still win.
 
-            --measure (GGUF models, inference, batch 1) runs the top configurations that are
-            TP-only and need no more ranks than this machine has cores with
-            `trident bench model --tp N --backend tcp --threads 1 --json` (a child process of
-            this binary; prompt and decode lengths from --prompt-length / --output-length),
-            plus the one-device TP=1 baseline (a fresh run, not the calibration's), and prints
-            predicted next to measured decode tokens/s, memory per device (plus this
-            process's RSS as the runtime baseline) against peak RSS, and communication share,
-            with measured/predicted ratios. PP and DP configurations are listed as not
-            measured. On a shared host the numbers move with the load (printed at the end).
-            Calibration check on this host (SmolLM2, TP=1 and TP=2):
-              trident plan --model models/SmolLM2-135M-Instruct.Q4_1.gguf --device-preset cpu-local \\
-                --devices 2 --prompt-length 128 --output-length 128 --calibrate --measure
+            --measure (GGUF model, inference, batch 1) runs the one-device TP=1
+            baseline and the top configurations that are TP-only and need at
+            most one core per rank, each with `trident bench model --tp N
+            --backend tcp --threads 1 --json` as a child of this binary (prompt
+            and decode lengths from --prompt-length/--output-length), and prints
+            predicted vs measured decode tokens/s, memory per device (plus this
+            process's RSS as the runtime baseline) vs peak RSS, communication
+            share, and measured/predicted ratios. PP and DP configurations are
+            listed as not measured. On a shared host results move with the load
+            (printed at the end). Calibration check (SmolLM2, TP=1 and TP=2):
+              trident plan --model models/SmolLM2-135M-Instruct.Q4_1.gguf \\
+                --device-preset cpu-local --devices 2 --prompt-length 128 \\
+                --output-length 128 --calibrate --measure
             """)
 
     enum Mode: String, ExpressibleByArgument, CaseIterable {

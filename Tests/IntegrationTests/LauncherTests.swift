@@ -44,9 +44,11 @@ struct LauncherTests {
           .enabled(if: tridentBinary != nil))
     func directOutput() throws {
         let r = try runChild(tridentBinary!, ["launch", "--nproc", "2", "--direct-output-rank", "0", "--", "/bin/sh", "-c",
-                                              "printf 'tok%s' $RANK; echo; echo warn$RANK >&2"])
+                                              "printf 'tok%s\\n' $RANK; echo warn$RANK >&2"])
         #expect(r.status == 0, "\(r.output)")
+        // One write per line, so lines of different ranks cannot interleave mid-line.
         #expect(r.output.split(separator: "\n").contains("tok0"), "\(r.output)")
+        #expect(!r.output.contains("[rank 0] tok0"), "\(r.output)")
         #expect(r.output.contains("[rank 1] tok1\n"), "\(r.output)")
         #expect(r.output.contains("[rank 0] warn0\n"), "\(r.output)")
     }

@@ -8,25 +8,46 @@ import TridentModel
 /// Loads `path` on `size` tensor-parallel ranks (threads of this process, local backend, one
 /// compute thread each), runs `drive` with world rank 0's runner while the other ranks serve
 /// its commands, then shuts the workers down. - Returns: what `drive` returned.
+///
+/// The ranks agree on whether every load succeeded before any step: a rank whose load throws
+/// never reaches a collective, which would leave the others waiting for the operation timeout.
 func withTensorParallel<R: Sendable>(_ path: String, size: Int, capacity: Int = 128,
                                      _ drive: @escaping @Sendable (DistributedRunner) throws -> R) throws -> R {
-    let results = try LocalCommunicator.run(size: size) { communicator -> R? in
-        let runtime = try RankRuntime.load(path: path, world: communicator, threads: 1, capacity: capacity)
-        guard communicator.rank == 0 else {
-            try WorkerLoop.run(runtime)
-            return nil
-        }
-        let runner = DistributedRunner(runtime: runtime)
-        do {
-            let result = try drive(runner)
-            try runner.shutdown()
-            return result
-        } catch {
-            try? runner.shutdown()
-            throw error
-        }
+    let outcomes = try LocalCommunicator.run(size: size) { communicator in
+        Result { try serveRank(path, communicator: communicator, capacity: capacity, drive) }
     }
-    return results[0]!
+    // Report a rank's own error rather than another rank's "a peer failed".
+    for case .failure(let error) in outcomes where !(error is PeerLoadFailure) { throw error }
+    return try outcomes[0].get()!
+}
+
+/// One rank of `withTensorParallel`. - Returns: `drive`'s result on rank 0, nil on the others.
+private func serveRank<R>(_ path: String, communicator: any Communicator, capacity: Int,
+                          _ drive: (DistributedRunner) throws -> R) throws -> R? {
+    let loaded = Result { try RankRuntime.load(path: path, world: communicator, threads: 1, capacity: capacity) }
+    var failed: [Int32] = [(try? loaded.get()) == nil ? 1 : 0]
+    try failed.withUnsafeMutableBytes { try communicator.allReduce($0, type: .int32, op: .max) }
+    let runtime = try loaded.get()
+    guard failed[0] == 0 else { throw PeerLoadFailure(ranks: communicator.size) }
+    guard communicator.rank == 0 else {
+        try WorkerLoop.run(runtime)
+        return nil
+    }
+    let runner = DistributedRunner(runtime: runtime)
+    do {
+        let result = try drive(runner)
+        try runner.shutdown()
+        return result
+    } catch {
+        try? runner.shutdown()
+        throw error
+    }
+}
+
+/// Another rank of the group failed to load (that rank reports its own error).
+struct PeerLoadFailure: Error, CustomStringConvertible {
+    let ranks: Int
+    var description: String { "another of the \(ranks) ranks failed to load the model" }
 }
 
 /// Greedy decoding: `steps` argmax tokens after `prompt` (slot 0, from position 0).
@@ -67,6 +88,12 @@ struct TinyTensorParallelTests {
     @Test("prefill (all positions) and decode logits at TP 2, 3, 4 equal TP 1 within 1e-4 relative",
           arguments: ["f32", "q8_0", "q4_1"], [2, 3, 4])
     func matchesOneRank(variant: String, size: Int) throws {
+        // Head dimension 16: at TP 3 and 4 a rank's slice of the row-parallel attn_output starts
+        // mid-way through a 32-weight quantization block; the loader then keeps that slice as f32.
+        try compare(variant: variant, size: size)
+    }
+
+    func compare(variant: String, size: Int) throws {
         let reference = try Self.run(variant, size: 1)
         let parallel = try Self.run(variant, size: size)
         let vocabulary = 256
@@ -136,9 +163,10 @@ struct SmolLM2TensorParallelTests {
         let path = directory.appendingPathComponent("header-only.gguf").path
         try writer.write(to: path)
         let world = LocalCommunicator.makeGroup(size: 1)[0]
-        #expect(throws: ModelLoadingError.missingTensor("token_embd.weight")) {
+        let missing = #expect(throws: ModelLoadingError.self) {
             _ = try RankRuntime.load(path: path, world: world, threads: 1, capacity: 16)
         }
+        if case .missingTensor? = missing {} else { Issue.record("expected a missing tensor, got \(String(describing: missing))") }
         #expect(throws: ShardingError.tooManyRanks(tensorParallelSize: 10, headCount: 9)) {
             try LocalCommunicator.run(size: 10) { communicator in
                 _ = try RankRuntime.load(path: path, world: communicator, threads: 1, capacity: 16)
