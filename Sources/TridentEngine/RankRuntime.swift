@@ -24,9 +24,10 @@ public final class RankRuntime: @unchecked Sendable {
     /// Loads this rank's shard of the GGUF model at `path`.
     ///
     /// The tensor-parallel size is checked against the model before any weight is read.
-    /// Every rank of `world` must call this. With more than one rank, each rank copies only
-    /// its own slices and releases the file's pages, so its resident memory is about 1/N of
-    /// the weights (plus the vocabulary-parallel embedding slice and its KV cache).
+    /// Every rank of `world` must call this. With more than one rank, each rank reads only its
+    /// own slices (with `pread`, keeping no mapping or metadata), so its peak resident memory
+    /// is about 1/N of the weights plus its KV cache and the process's fixed costs. Logits
+    /// are returned on world rank 0 only (`LogitsReceivers.firstRank`).
     /// - Parameters:
     ///   - capacity: positions per sequence slot in the KV cache.
     ///   - slots: sequences that can be in flight at once.
@@ -62,12 +63,9 @@ public final class RankRuntime: @unchecked Sendable {
         }
         let reader = GGUFTensorReader(file!)
         file = nil  // unmaps the file and frees its metadata before the slices are allocated
-        ProcessMemory.returnFreedMemory()
-        if ProcessInfo.processInfo.environment["TRIDENT_PERF_DEBUG"] != nil { FileHandle.standardError.write("rank \(world.rank) after parse: rss \(ProcessMemory.residentBytes() >> 10) hwm \(ProcessMemory.peakResidentBytes() >> 10)\n".data(using: .utf8)!) }
+        ProcessMemory.returnFreedMemory()  // ... and hands the freed heap pages back
         let weights = try LlamaWeights.load(from: reader, configuration: configuration, plan: plan, layers: layers,
                                             includeEmbedding: true, includeHead: true)
-        ProcessMemory.returnFreedMemory()
-        if ProcessInfo.processInfo.environment["TRIDENT_PERF_DEBUG"] != nil { FileHandle.standardError.write("rank \(world.rank) after load: rss \(ProcessMemory.residentBytes() >> 10) hwm \(ProcessMemory.peakResidentBytes() >> 10)\n".data(using: .utf8)!) }
         return (configuration, plan, weights)
     }
 

@@ -10,7 +10,10 @@ import TridentModel
 /// rank 0 exactly what the all-gather gives every rank.
 @Suite("Shard loading and logits gathering")
 struct ShardLoadingTests {
-    static let variants = ["f32", "q8_0", "q4_1"]
+    /// At TP 3 and 4 the tiny models' attn_output (head dim 16) is cut inside 32-column blocks:
+    /// those slices are kept as f32, and must still agree between the loading paths.
+    static let cases: [(String, Int)] = [("f32", 2), ("q8_0", 2), ("q4_1", 2), ("f32", 3), ("q8_0", 3),
+                                         ("q4_1", 3), ("q4_1", 4)]
 
     static func rowsEqual(_ a: WeightMatrix, _ b: WeightMatrix) -> Bool {
         guard a.rows == b.rows, a.columns == b.columns, a.dtype == b.dtype else { return false }
@@ -24,7 +27,7 @@ struct ShardLoadingTests {
         return all
     }
 
-    @Test("pread slices equal the mapped views byte for byte", arguments: variants, [2, 3])
+    @Test("pread slices equal the mapped views byte for byte", arguments: cases)
     func slicesEqualViews(variant: String, size: Int) throws {
         let file = try GGUFFile(path: OracleFixture.model("tiny-llama-\(variant).gguf"))
         let c = try ModelConfiguration(gguf: file)
@@ -100,7 +103,7 @@ struct ShardLoadingTests {
 
     /// Last-position and all-position logits of a fixed prompt on `size` ranks, one array per rank.
     static func logits(size: Int, receivers: LogitsReceivers) throws -> [[[Float]]] {
-        let path = OracleFixture.model("tiny-llama-q4_1.gguf")
+        let path = OracleFixture.model("tiny-llama-f32.gguf")
         return try LocalCommunicator.run(size: size) { group -> [[Float]] in
             let file = try GGUFFile(path: path)
             let c = try ModelConfiguration(gguf: file)
@@ -118,11 +121,11 @@ struct ShardLoadingTests {
         }
     }
 
-    @Test("first-rank gathering gives rank 0 the all-gather's logits bit for bit, others nothing", arguments: [2, 3])
+    @Test("first-rank gathering gives rank 0 the all-gather's logits bit for bit, others nothing", arguments: [2, 3, 4])
     func firstRankGather(size: Int) throws {
         let everyRank = try Self.logits(size: size, receivers: .everyRank)
         let firstRank = try Self.logits(size: size, receivers: .firstRank)
-        let vocabulary = try ModelConfiguration(gguf: GGUFFile(path: OracleFixture.model("tiny-llama-q4_1.gguf")))
+        let vocabulary = try ModelConfiguration(gguf: GGUFFile(path: OracleFixture.model("tiny-llama-f32.gguf")))
             .vocabularySize
         #expect(everyRank[0][0].count == 4 * vocabulary && everyRank[0][1].count == vocabulary)
         #expect(firstRank[0] == everyRank[0])
