@@ -36,7 +36,7 @@ var targets: [Target] = [
     .target(name: "TridentEngine",
             dependencies: ["TridentModel", "TridentTokenizer", "TridentCollectives"],
             swiftSettings: commonSettings),
-    .target(name: "TridentPlanner", dependencies: ["TridentModel"], swiftSettings: commonSettings),
+    .target(name: "TridentPlanner", dependencies: ["TridentKernels", "TridentModel"], swiftSettings: commonSettings),
     .target(name: "TridentLauncher", dependencies: ["TridentCollectives"], swiftSettings: commonSettings),
     .executableTarget(name: "trident",
                       dependencies: [

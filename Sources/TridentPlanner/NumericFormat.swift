@@ -1,3 +1,5 @@
+import TridentKernels
+
 /// How numbers are stored, as far as the planner cares: bytes per element, including the
 /// per-block scale overhead of GGML's quantized formats.
 ///
@@ -6,24 +8,14 @@
 public enum NumericFormat: String, Sendable, CaseIterable, Codable {
     case f32, f16, bf16, q8_0, q4_0, q4_1
 
+    /// The kernels' element type with the same layout (the one source of block sizes).
+    public var dtype: DType { DType(rawValue: rawValue)! }
+
     /// Elements per block (1 for plain floating-point formats).
-    public var blockSize: Int {
-        switch self {
-        case .f32, .f16, .bf16: return 1
-        case .q8_0, .q4_0, .q4_1: return 32
-        }
-    }
+    public var blockSize: Int { dtype.blockSize }
 
     /// Bytes per block.
-    public var bytesPerBlock: Int {
-        switch self {
-        case .f32: return 4
-        case .f16, .bf16: return 2
-        case .q8_0: return 34
-        case .q4_0: return 18
-        case .q4_1: return 20
-        }
-    }
+    public var bytesPerBlock: Int { dtype.bytesPerBlock }
 
     /// Average bytes per element, e.g. 0.625 for `q4_1`.
     public var bytesPerElement: Double { Double(bytesPerBlock) / Double(blockSize) }
