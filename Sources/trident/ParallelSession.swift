@@ -65,12 +65,9 @@ struct ParallelSession {
     /// Loads this rank's shard; rank 0 drives, the others execute its commands.
     private func serve<T>(world: any Communicator, ranksHere: Int,
                           _ drive: (DistributedRunner) throws -> T) throws -> T? {
-        let loaded = Result {
-            try RankRuntime.load(path: model.model, world: world,
-                                 threads: model.threadsPerRank(ranksOnThisMachine: ranksHere),
-                                 capacity: capacity, slots: slots)
-        }
-        let runtime = try Self.agreeOnLoad(loaded, world: world)
+        let runtime = try RankRuntime.loadOnEveryRank(path: model.model, world: world,
+                                                      threads: model.threadsPerRank(ranksOnThisMachine: ranksHere),
+                                                      capacity: capacity, slots: slots)
         guard world.rank == 0 else {
             if let steps = Self.testKillSteps(rank: world.rank) {
                 guard try Self.serveThenDie(runtime, steps: steps) else { return nil }
@@ -78,31 +75,7 @@ struct ParallelSession {
             try WorkerLoop.run(runtime)
             return nil
         }
-        let runner = DistributedRunner(runtime: runtime)
-        do {
-            let result = try drive(runner)
-            try runner.shutdown()
-            return result
-        } catch {
-            try? runner.shutdown()
-            throw error
-        }
-    }
-
-    /// Every rank reports whether its load succeeded (one int32 max all-reduce), so a rank that
-    /// failed to load does not leave the others waiting for a step that never comes.
-    /// - Returns: this rank's runtime when every rank loaded. - Throws: this rank's own error,
-    ///   or one naming the first rank that failed.
-    private static func agreeOnLoad(_ loaded: Result<RankRuntime, any Error>, world: any Communicator) throws -> RankRuntime {
-        guard world.size > 1 else { return try loaded.get() }
-        var firstFailure: [Int32] = [0]
-        if case .failure = loaded { firstFailure[0] = Int32(world.size - world.rank) }
-        try firstFailure.withUnsafeMutableBytes { try world.allReduce($0, type: .int32, op: .max) }
-        if case .failure(let error) = loaded { throw error }
-        if firstFailure[0] > 0 {
-            throw ExitMessage("rank \(world.size - Int(firstFailure[0])) failed to load the model (see its error)")
-        }
-        return try loaded.get()
+        return try DistributedRunner.drive(runtime, drive)
     }
 
     /// Hidden test hook for the dead-rank integration test: with `TRIDENT_TEST_KILL_RANK=r` and

@@ -17,37 +17,19 @@ func withTensorParallel<R: Sendable>(_ path: String, size: Int, capacity: Int = 
         Result { try serveRank(path, communicator: communicator, capacity: capacity, drive) }
     }
     // Report a rank's own error rather than another rank's "a peer failed".
-    for case .failure(let error) in outcomes where !(error is PeerLoadFailure) { throw error }
+    for case .failure(let error) in outcomes where !(error is RankLoadFailure) { throw error }
     return try outcomes[0].get()!
 }
 
 /// One rank of `withTensorParallel`. - Returns: `drive`'s result on rank 0, nil on the others.
 private func serveRank<R>(_ path: String, communicator: any Communicator, capacity: Int,
                           _ drive: (DistributedRunner) throws -> R) throws -> R? {
-    let loaded = Result { try RankRuntime.load(path: path, world: communicator, threads: 1, capacity: capacity) }
-    var failed: [Int32] = [(try? loaded.get()) == nil ? 1 : 0]
-    try failed.withUnsafeMutableBytes { try communicator.allReduce($0, type: .int32, op: .max) }
-    let runtime = try loaded.get()
-    guard failed[0] == 0 else { throw PeerLoadFailure(ranks: communicator.size) }
+    let runtime = try RankRuntime.loadOnEveryRank(path: path, world: communicator, threads: 1, capacity: capacity)
     guard communicator.rank == 0 else {
         try WorkerLoop.run(runtime)
         return nil
     }
-    let runner = DistributedRunner(runtime: runtime)
-    do {
-        let result = try drive(runner)
-        try runner.shutdown()
-        return result
-    } catch {
-        try? runner.shutdown()
-        throw error
-    }
-}
-
-/// Another rank of the group failed to load (that rank reports its own error).
-struct PeerLoadFailure: Error, CustomStringConvertible {
-    let ranks: Int
-    var description: String { "another of the \(ranks) ranks failed to load the model" }
+    return try DistributedRunner.drive(runtime, drive)
 }
 
 /// Greedy decoding: `steps` argmax tokens after `prompt` (slot 0, from position 0).
