@@ -1,3 +1,4 @@
+import TridentCollectives
 import TridentModel
 
 /// Runs forward steps of a (possibly distributed) model on behalf of the driver.
@@ -8,38 +9,75 @@ public protocol ModelRunner: AnyObject {
     var configuration: ModelConfiguration { get }
     /// Positions each sequence slot can hold.
     var capacity: Int { get }
-    /// Number of sequences that can be in flight at once.
+    /// Number of sequences that can be in flight at once (over all data-parallel replicas).
     var slotCount: Int { get }
+    /// Pipeline stages a micro-batch passes through (1 without pipeline parallelism). With
+    /// more than one, a step should carry several micro-batches so that the stages overlap.
+    var pipelineStages: Int { get }
 
-    /// Runs `tokens` at positions `start ..< start + tokens.count` of sequence `slot`.
-    /// - Returns: logits as requested: `[vocabulary]` for `.last`, `[tokens, vocabulary]` for `.all`.
-    func forward(tokens: [Int32], slot: Int, start: Int, logits: LogitsRequest) throws -> [Float]
+    /// Runs one step: every micro-batch's tokens at positions `start ..< start + tokens.count`
+    /// of its sequence `slot`. Micro-batches of different slots may be processed concurrently
+    /// (by different pipeline stages or replicas); those of one slot run in the given order,
+    /// which must be position order.
+    /// - Returns: per micro-batch, in order, its logits: `[]` for `.none`, `[vocabulary]` for
+    ///   `.last`, `[tokens, vocabulary]` for `.all`.
+    func forward(_ microBatches: [PipelineMicroBatch]) throws -> [[Float]]
 
     /// Per-rank memory and time statistics, rank order (collects them from every rank).
     func rankStatistics() throws -> [RankStatistics]
+
+    /// Zeroes every rank's timings and starts a new measurement window.
+    func resetStatistics() throws
 
     /// Stops the workers (if any). Every later call fails.
     func shutdown() throws
 }
 
+extension ModelRunner {
+    /// Runs `tokens` at positions `start ..< start + tokens.count` of sequence `slot`.
+    /// - Returns: logits as requested: `[vocabulary]` for `.last`, `[tokens, vocabulary]` for `.all`.
+    public func forward(tokens: [Int32], slot: Int, start: Int, logits: LogitsRequest) throws -> [Float] {
+        try forward([PipelineMicroBatch(slot: slot, start: start, tokens: tokens, logits: logits)])[0]
+    }
+}
+
 /// What one rank reports about itself for `--json` output and benchmarks.
 public struct RankStatistics: Sendable, Codable, Equatable {
     public var rank: Int
+    /// Coordinates on the grid.
+    public var tensor: Int
+    public var pipeline: Int
+    public var data: Int
     public var peakRSSBytes: Int
+    /// Time spent computing inside the stage's forward passes.
     public var computeSeconds: Double
+    /// Time spent in tensor-parallel collectives inside the stage's forward passes.
     public var communicationSeconds: Double
+    /// Length of the measurement window (since loading or the last `resetStatistics`).
+    public var windowSeconds: Double
+    /// `(compute + communication) / window`: the rest of the window the rank waited for
+    /// activations, for the driver or for its next command (the pipeline bubble, sampling).
+    public var busyFraction: Double
 
     enum CodingKeys: String, CodingKey {
-        case rank
+        case rank, tensor = "tp", pipeline = "pp", data = "dp"
         case peakRSSBytes = "peak_rss_bytes"
         case computeSeconds = "compute_seconds"
         case communicationSeconds = "communication_seconds"
+        case windowSeconds = "window_seconds"
+        case busyFraction = "busy_fraction"
     }
 
-    public init(rank: Int, peakRSSBytes: Int, computeSeconds: Double, communicationSeconds: Double) {
+    public init(rank: Int, coordinates: ParallelCoordinates, peakRSSBytes: Int, computeSeconds: Double,
+                communicationSeconds: Double, windowSeconds: Double) {
         self.rank = rank
+        self.tensor = coordinates.tensor
+        self.pipeline = coordinates.pipeline
+        self.data = coordinates.data
         self.peakRSSBytes = peakRSSBytes
         self.computeSeconds = computeSeconds
         self.communicationSeconds = communicationSeconds
+        self.windowSeconds = windowSeconds
+        self.busyFraction = windowSeconds > 0 ? min(1, (computeSeconds + communicationSeconds) / windowSeconds) : 0
     }
 }

@@ -12,12 +12,15 @@ public enum PerplexityEvaluator {
         public var chunks: Int
     }
 
+    /// Chunks are independent, so up to `runner.slotCount` of them run in one step, each in its
+    /// own slot: pipeline stages and data-parallel replicas work on different chunks at once.
+    /// The result does not depend on how many run together.
     /// - Parameters:
     ///   - tokens: the whole text, tokenized.
     ///   - context: chunk length; at least 2 chunks' worth of tokens are needed.
     ///   - bos: when the model adds BOS, the first token of each chunk is replaced by it.
     public static func evaluate(runner: any ModelRunner, tokens: [Int32], context: Int,
-                                bos: Int32? = nil, slot: Int = 0) throws -> Result {
+                                bos: Int32? = nil) throws -> Result {
         guard context >= 4, context <= runner.capacity else {
             throw PerplexityError.badContext(context: context, capacity: runner.capacity)
         }
@@ -25,25 +28,44 @@ public enum PerplexityEvaluator {
             throw PerplexityError.tooFewTokens(have: tokens.count, need: 2 * context)
         }
         let chunks = tokens.count / context
-        let first = context / 2
         let vocabulary = runner.configuration.vocabularySize
         var nll = 0.0
         var count = 0
-        for chunk in 0..<chunks {
-            var input = Array(tokens[chunk * context ..< (chunk + 1) * context])
-            if let bos { input[0] = bos }
-            let logits = try runner.forward(tokens: input, slot: slot, start: 0, logits: .all)
-            for j in first ..< context - 1 {
-                let row = logits[j * vocabulary ..< (j + 1) * vocabulary]
-                let maxLogit = Double(row.max()!)
-                var sum = 0.0
-                for v in row { sum += exp(Double(v) - maxLogit) }
-                let target = Double(row[row.startIndex + Int(input[j + 1])])
-                nll += log(sum) + maxLogit - target
-                count += 1
+        var chunk = 0
+        while chunk < chunks {
+            let group = chunk ..< min(chunks, chunk + runner.slotCount)
+            let inputs = group.map { c -> [Int32] in
+                var input = Array(tokens[c * context ..< (c + 1) * context])
+                if let bos { input[0] = bos }
+                return input
             }
+            let step = inputs.enumerated().map { slot, input in
+                PipelineMicroBatch(slot: slot, start: 0, tokens: input, logits: .all)
+            }
+            for (input, logits) in zip(inputs, try runner.forward(step)) {
+                let (sum, scored) = negativeLogLikelihood(logits, input: input, vocabulary: vocabulary)
+                nll += sum
+                count += scored
+            }
+            chunk = group.upperBound
         }
         return Result(perplexity: exp(nll / Double(count)), scoredTokens: count, chunks: chunks)
+    }
+
+    /// Sum of `-log p(input[j + 1])` over the scored positions `j` of one chunk
+    /// (`context/2 ..< context - 1`), from its `[context, vocabulary]` logits.
+    static func negativeLogLikelihood(_ logits: [Float], input: [Int32], vocabulary: Int) -> (Double, Int) {
+        let context = input.count
+        var nll = 0.0
+        for j in context / 2 ..< context - 1 {
+            let row = logits[j * vocabulary ..< (j + 1) * vocabulary]
+            let maxLogit = Double(row.max()!)
+            var sum = 0.0
+            for v in row { sum += exp(Double(v) - maxLogit) }
+            let target = Double(row[row.startIndex + Int(input[j + 1])])
+            nll += log(sum) + maxLogit - target
+        }
+        return (nll, context - 1 - context / 2)
     }
 }
 

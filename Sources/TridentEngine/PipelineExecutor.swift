@@ -1,26 +1,6 @@
 import TridentCollectives
 import TridentModel
 
-/// One unit of pipelined work: positions `start ..< start + tokens.count` of the sequence in
-/// KV-cache `slot`. Micro-batches of one step are separate sequences (slots) or consecutive
-/// chunks of one prompt; chunks of one sequence must appear in position order.
-public struct PipelineMicroBatch: Sendable, Equatable {
-    public var slot: Int
-    public var start: Int
-    /// Token ids; every stage needs them (the first embeds them, later stages use the count).
-    public var tokens: [Int32]
-    /// Logits the last stage computes for this micro-batch.
-    public var logits: LogitsRequest
-
-    public init(slot: Int, start: Int, tokens: [Int32], logits: LogitsRequest) {
-        precondition(slot >= 0 && start >= 0 && !tokens.isEmpty, "a micro-batch has a slot, a start and tokens")
-        self.slot = slot
-        self.start = start
-        self.tokens = tokens
-        self.logits = logits
-    }
-}
-
 /// Runs forward-only pipeline schedules for one pipeline stage.
 ///
 /// Stage `s` is rank `s` of `pipelineGroup`; its `LlamaStage` holds the blocks of stage `s`
@@ -104,34 +84,6 @@ public final class PipelineExecutor: @unchecked Sendable {
             }
         }
         return stage.isLast ? logits : nil
-    }
-
-    /// Tag of logits sent from the last stage to the driver's stage.
-    public static let logitsTag = 0x5050_4C47
-
-    /// Moves the last stage's logits (the result of `run`) to stage `destination`, e.g. the
-    /// driver on stage 0 that samples. Every rank of `pipelineGroup` must call this after `run`
-    /// with the same micro-batches; sizes follow each micro-batch's `logits` request.
-    /// - Returns: the logits per micro-batch on `destination` (and on the last stage); nil elsewhere.
-    public func deliverLogits(_ logits: [[Float]]?, for microBatches: [PipelineMicroBatch],
-                              to destination: Int = 0) throws -> [[Float]]? {
-        let last = pipelineGroup.size - 1, rank = pipelineGroup.rank
-        precondition(destination >= 0 && destination <= last, "no stage \(destination) in a pipeline of \(last + 1)")
-        precondition((rank == last) == (logits != nil), "only the last stage has logits to deliver")
-        guard destination != last else { return logits }
-        let vocabulary = stage.configuration.vocabularySize
-        if rank == last {
-            for values in logits! where !values.isEmpty {
-                try pipelineGroup.send(values, to: destination, tag: Self.logitsTag)
-            }
-            return logits
-        }
-        guard rank == destination else { return nil }
-        return try microBatches.map { mb in
-            let rows = switch mb.logits { case .none: 0; case .last: 1; case .all: mb.tokens.count }
-            guard rows > 0 else { return [] }
-            return try pipelineGroup.receive(Float.self, count: rows * vocabulary, from: last, tag: Self.logitsTag)
-        }
     }
 
     private func receive(_ mb: PipelineMicroBatch, index: Int, from peer: Int) throws -> [Float] {

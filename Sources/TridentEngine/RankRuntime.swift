@@ -4,96 +4,193 @@ import TridentFormats
 import TridentKernels
 import TridentModel
 
-/// Everything one rank needs to execute steps: its model stage and its groups.
+/// Everything one rank needs to execute steps: its place on the grid, its groups, its model
+/// stage and the pipeline executor that runs it.
 ///
-/// Built the same way on every rank; the driver (world rank 0) wraps it in a
+/// Built the same way on every rank (`load`); the driver (world rank 0) wraps it in a
 /// `DistributedRunner`, the others run a `WorkerLoop` over it.
 public final class RankRuntime: @unchecked Sendable {
+    public let groups: ProcessGroups
+    public let placement: ModelPlacement
+    /// This rank's blocks of its pipeline stage, sharded over its tensor group.
     public let stage: LlamaStage
-    public let world: any Communicator
+    public let executor: PipelineExecutor
     public let loadSeconds: Double
+    /// Start of the current measurement window (`resetStatistics`), uptime nanoseconds.
+    private var windowStart = DispatchTime.now().uptimeNanoseconds
 
-    public init(stage: LlamaStage, world: any Communicator, loadSeconds: Double) {
+    /// World tag of the logits a replica's last stage sends to the driver.
+    public static let logitsTag = 0x5452_4C47
+
+    init(groups: ProcessGroups, placement: ModelPlacement, stage: LlamaStage, loadSeconds: Double) {
+        self.groups = groups
+        self.placement = placement
         self.stage = stage
-        self.world = world
+        self.executor = PipelineExecutor(stage: stage, pipelineGroup: groups.pipeline)
         self.loadSeconds = loadSeconds
     }
 
+    public var world: any Communicator { groups.world }
     public var configuration: ModelConfiguration { stage.configuration }
+    public var coordinates: ParallelCoordinates { groups.coordinates }
 
-    /// Loads this rank's shard of the GGUF model at `path`.
+    // MARK: - Loading
+
+    /// Loads this rank's part of the GGUF model at `path`: the blocks of its pipeline stage
+    /// (plus the embedding on stage 0 and the LM head on the last stage), sharded by its
+    /// tensor-parallel rank, with a KV cache of `slotsPerReplica` sequences.
     ///
-    /// The tensor-parallel size is checked against the model before any weight is read.
-    /// Every rank of `world` must call this. With more than one rank, each rank reads only its
-    /// own slices (with `pread`, keeping no mapping or metadata), so its peak resident memory
-    /// is about 1/N of the weights plus its KV cache and the process's fixed costs. Logits
-    /// are returned on world rank 0 only (`LogitsReceivers.firstRank`).
+    /// Every rank of `world` must call this with the same arguments. The placement is checked
+    /// against the model (tensor size against heads, stages against blocks, `pipelineLayers`)
+    /// before any weight is read, then the ranks agree that every load succeeded (one
+    /// all-reduce) before they split `world` into tensor, pipeline and data groups.
+    /// When a rank holds less than the whole model it reads only its own slices with `pread`
+    /// (keeping no mapping), so its peak resident memory is about its share of the weights
+    /// plus its KV cache and the process's fixed costs.
     /// - Parameters:
-    ///   - capacity: positions per sequence slot in the KV cache.
-    ///   - slots: sequences that can be in flight at once.
-    public static func load(path: String, world: any Communicator, threads: Int,
-                            capacity: Int, slots: Int = 1) throws -> RankRuntime {
+    ///   - layout: the grid; nil means tensor parallelism over the whole world.
+    ///   - pipelineLayers: blocks per stage (`"10,10,10"`); nil balances by estimated cost.
+    ///   - capacity: positions per sequence slot (clipped to the model's context length).
+    /// - Throws: this rank's loading or placement error; `RankLoadFailure` naming the first
+    ///   rank that failed when this rank itself loaded; `CollectiveError` from the group split.
+    public static func load(path: String, world: any Communicator, layout: ParallelLayout? = nil,
+                            pipelineLayers: String? = nil, threads: Int, capacity: Int,
+                            slotsPerReplica: Int = 1) throws -> RankRuntime {
         let started = DispatchTime.now().uptimeNanoseconds
-        let (configuration, plan, weights) = try loadWeights(path: path, world: world)
-        let layers = 0 ..< configuration.layerCount
-        let cache = KVCache(layerCount: layers.count, slotCount: slots,
-                            capacity: min(capacity, configuration.contextLength),
-                            kvHeads: plan.kvHeads.count, headDimension: configuration.headDimension)
-        let stage = LlamaStage(configuration: configuration, plan: plan, layers: layers, weights: weights,
-                               cache: cache, tensorGroup: world, pool: ThreadPool(threadCount: threads),
-                               logitsReceivers: .firstRank)  // only the driver (world rank 0) samples
+        let layout = try layout ?? ParallelLayout(tensor: world.size)
+        let loaded = Result {
+            try layout.validate(worldSize: world.size)
+            return try loadPart(path: path, layout: layout, rank: world.rank, pipelineLayers: pipelineLayers,
+                                capacity: capacity, slotsPerReplica: slotsPerReplica)
+        }
+        try agreeOnLoad(loaded, world: world)
+        let part = try loaded.get()
+        let groups = try ProcessGroups.make(world: world, layout: layout)
+        let stage = LlamaStage(configuration: part.configuration, plan: part.plan, layers: part.layers,
+                               weights: part.weights, cache: part.cache, tensorGroup: groups.tensor,
+                               pool: ThreadPool(threadCount: threads),
+                               logitsReceivers: .firstRank)  // tensor rank 0 of the last stage sends them on
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-        return RankRuntime(stage: stage, world: world, loadSeconds: seconds)
+        return RankRuntime(groups: groups, placement: part.placement, stage: stage, loadSeconds: seconds)
     }
 
-    /// One rank reads the whole model through the mapping (views, no copy). With more ranks,
-    /// the parsed file (its metadata, e.g. ~100k tokenizer strings, and its mapping) is
-    /// released before any weight is read, and each rank `pread`s only its own slices, so its
-    /// peak resident memory is its slices plus the process's fixed costs.
-    private static func loadWeights(path: String, world: any Communicator) throws
-        -> (ModelConfiguration, ShardingPlan, LlamaWeights) {
+    /// What one rank loads before any communication.
+    private struct LoadedPart {
+        var configuration: ModelConfiguration
+        var placement: ModelPlacement
+        var plan: ShardingPlan
+        var layers: Range<Int>
+        var weights: LlamaWeights
+        var cache: KVCache
+    }
+
+    /// Validates the placement, then reads this rank's weights. A rank holding the whole model
+    /// (no tensor or pipeline split) uses views of the mapping; any other rank releases the
+    /// parsed file (its metadata, e.g. ~100k tokenizer strings, and its mapping) before reading
+    /// its slices with `pread`.
+    private static func loadPart(path: String, layout: ParallelLayout, rank: Int, pipelineLayers: String?,
+                                 capacity: Int, slotsPerReplica: Int) throws -> LoadedPart {
         var file: GGUFFile? = try GGUFFile(path: path)
         let configuration = try ModelConfiguration(gguf: file!)
-        let plan = try ShardingPlan(configuration: configuration, tensorParallelSize: world.size, rank: world.rank)
-        let layers = 0 ..< configuration.layerCount
-        guard world.size > 1 else {
-            let weights = try LlamaWeights.load(from: file!, configuration: configuration, plan: plan, layers: layers,
-                                                includeEmbedding: true, includeHead: true, copySlices: false)
-            return (configuration, plan, weights)
+        let placement = try ModelPlacement(configuration: configuration, layout: layout,
+                                           pipelineLayers: pipelineLayers, slotsPerReplica: slotsPerReplica)
+        let me = layout.coordinates(of: rank)
+        let plan = try ShardingPlan(configuration: configuration, tensorParallelSize: layout.tensor, rank: me.tensor)
+        let layers = placement.partition.layers(forStage: me.pipeline)
+        let first = me.pipeline == 0, last = me.pipeline == layout.pipeline - 1
+        let weights: LlamaWeights
+        if layout.tensor == 1 && layout.pipeline == 1 {
+            weights = try LlamaWeights.load(from: file!, configuration: configuration, plan: plan, layers: layers,
+                                            includeEmbedding: true, includeHead: true, copySlices: false)
+        } else {
+            let reader = GGUFTensorReader(file!)
+            file = nil  // unmaps the file and frees its metadata before the slices are allocated
+            ProcessMemory.returnFreedMemory()  // ... and hands the freed heap pages back
+            weights = try LlamaWeights.load(from: reader, configuration: configuration, plan: plan, layers: layers,
+                                            includeEmbedding: first, includeHead: last)
         }
-        let reader = GGUFTensorReader(file!)
-        file = nil  // unmaps the file and frees its metadata before the slices are allocated
-        ProcessMemory.returnFreedMemory()  // ... and hands the freed heap pages back
-        let weights = try LlamaWeights.load(from: reader, configuration: configuration, plan: plan, layers: layers,
-                                            includeEmbedding: true, includeHead: true)
-        return (configuration, plan, weights)
+        let cache = KVCache(layerCount: layers.count, slotCount: slotsPerReplica,
+                            capacity: min(capacity, configuration.contextLength),
+                            kvHeads: plan.kvHeads.count, headDimension: configuration.headDimension)
+        return LoadedPart(configuration: configuration, placement: placement, plan: plan, layers: layers,
+                          weights: weights, cache: cache)
     }
 
-    /// Runs one command on this rank. - Returns: logits on the driver (world rank 0) when
-    /// requested; empty on the other ranks.
-    func execute(_ command: StepCommand) throws -> [Float] {
-        switch command.opcode {
-        case .forward:
-            return try stage.forward(tokens: command.tokens, slot: command.slot, start: command.start,
-                                     logits: command.logits)
-        case .statistics, .shutdown:
-            return []
+    /// Every rank reports whether its load succeeded (one int32 max all-reduce over `world`),
+    /// so a rank that failed never leaves the others waiting for a step that will not come.
+    /// - Throws: this rank's own error, or `RankLoadFailure` naming the lowest failing rank.
+    private static func agreeOnLoad<T>(_ loaded: Result<T, any Error>, world: any Communicator) throws {
+        guard world.size > 1 else { _ = try loaded.get(); return }
+        // Encoded as size - rank so that max picks the lowest failing rank; 0 means all loaded.
+        var firstFailure: [Int32] = [0]
+        if case .failure = loaded { firstFailure[0] = Int32(world.size - world.rank) }
+        try firstFailure.withUnsafeMutableBytes { try world.allReduce($0, type: .int32, op: .max) }
+        if case .failure(let error) = loaded { throw error }
+        if firstFailure[0] > 0 { throw RankLoadFailure(rank: world.size - Int(firstFailure[0])) }
+    }
+
+    // MARK: - Steps
+
+    /// Runs a forward step on this rank: the micro-batches in this rank's replica go through
+    /// its pipeline, and each replica's last stage (tensor rank 0) sends their logits to the
+    /// driver. Every rank of `world` must call this with the same command.
+    /// - Returns: on world rank 0, every micro-batch's requested logits in command order
+    ///   (`[]` for `.none`); `[]` on the other ranks.
+    func execute(_ command: StepCommand) throws -> [[Float]] {
+        precondition(command.opcode == .forward)
+        let me = coordinates
+        let mine = command.microBatches.filter { placement.replica(ofSlot: $0.slot) == me.data }.map {
+            PipelineMicroBatch(slot: placement.localSlot($0.slot), start: $0.start, tokens: $0.tokens, logits: $0.logits)
+        }
+        let logits = mine.isEmpty ? [] : try executor.run(mine)
+        let sendsLogits = stage.isLast && me.tensor == 0
+        if sendsLogits && world.rank != 0 {
+            for values in logits ?? [] where !values.isEmpty {
+                try world.send(values, to: 0, tag: Self.logitsTag)
+            }
+        }
+        guard world.rank == 0 else { return [] }
+        return try collectLogits(command.microBatches, local: sendsLogits ? logits ?? [] : [])
+    }
+
+    /// World rank 0: each micro-batch's logits, from this rank's own last stage (`local`, in
+    /// the order of its replica's micro-batches) or received from the replica's last stage.
+    private func collectLogits(_ microBatches: [PipelineMicroBatch], local: [[Float]]) throws -> [[Float]] {
+        var nextLocal = 0
+        let vocabulary = configuration.vocabularySize
+        return try microBatches.map { mb in
+            let source = placement.logitsSource(replica: placement.replica(ofSlot: mb.slot))
+            if source == 0 {
+                defer { nextLocal += 1 }
+                return local[nextLocal]
+            }
+            let rows = switch mb.logits { case .none: 0; case .last: 1; case .all: mb.tokens.count }
+            guard rows > 0 else { return [] }
+            return try world.receive(Float.self, count: rows * vocabulary, from: source, tag: Self.logitsTag)
         }
     }
 
-    /// Gathers every rank's statistics (collective over `world`). - Returns: rank order.
+    // MARK: - Statistics
+
+    /// Zeroes this rank's timings and starts a new measurement window.
+    func resetStatistics() {
+        stage.resetTimings()
+        windowStart = DispatchTime.now().uptimeNanoseconds
+    }
+
+    /// Gathers every rank's statistics (collective over `world`). - Returns: world-rank order.
     func gatherStatistics() throws -> [RankStatistics] {
         let t = stage.timings
+        let window = DispatchTime.now().uptimeNanoseconds - windowStart
+        let fields = 5
         let mine: [Int64] = [Int64(world.rank), Int64(ProcessMemory.peakResidentBytes()),
-                             Int64(t.computeSeconds * 1e9), Int64(t.communicationSeconds * 1e9)]
-        var all = [Int64](repeating: 0, count: mine.count * world.size)
-        try mine.withUnsafeBytes { input in
-            try all.withUnsafeMutableBytes { try world.allGather(input, into: $0) }
-        }
+                             Int64(t.computeSeconds * 1e9), Int64(t.communicationSeconds * 1e9), Int64(window)]
+        let all = try world.allGather(mine)
         return (0..<world.size).map { r in
-            let v = all[r * 4 ..< r * 4 + 4].map { $0 }
-            return RankStatistics(rank: Int(v[0]), peakRSSBytes: Int(v[1]),
-                                  computeSeconds: Double(v[2]) / 1e9, communicationSeconds: Double(v[3]) / 1e9)
+            let v = Array(all[r * fields ..< (r + 1) * fields])
+            return RankStatistics(rank: Int(v[0]), coordinates: placement.layout.coordinates(of: Int(v[0])),
+                                  peakRSSBytes: Int(v[1]), computeSeconds: Double(v[2]) / 1e9,
+                                  communicationSeconds: Double(v[3]) / 1e9, windowSeconds: Double(v[4]) / 1e9)
         }
     }
 }

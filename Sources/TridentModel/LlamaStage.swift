@@ -44,8 +44,11 @@ public final class LlamaStage: @unchecked Sendable {
     public let cache: KVCache
     public let tensorGroup: any Communicator
     public let pool: ThreadPool
-    /// Accumulated compute and communication time.
+    /// Accumulated compute and communication time (since the last `resetTimings`).
     public private(set) var timings = RankTimings()
+
+    /// Zeroes `timings` (e.g. at the start of a benchmark's measurement window).
+    public func resetTimings() { timings = RankTimings() }
 
     /// Which ranks `forward` returns logits on.
     public let logitsReceivers: LogitsReceivers

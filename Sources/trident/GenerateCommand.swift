@@ -7,31 +7,42 @@ import TridentTokenizer
 struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
-        abstract: "Generate text from a prompt, on one rank or split across several (--tp).")
+        abstract: "Generate text from a prompt (or many, --prompts-file), on one rank or split across several (--tp, --pp, --dp).")
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var parallel: ParallelOptions
     @OptionGroup var sampling: SamplingOptions
 
     @Option(help: "The prompt text. Special-token texts such as <|im_start|> become those tokens.")
-    var prompt: String
+    var prompt: String?
+
+    @Option(help: "A file with one prompt per line (empty lines skipped), generated concurrently.")
+    var promptsFile: String?
+
+    @Option(help: "With --prompts-file: most sequences in flight per data-parallel replica.")
+    var maxSequences: Int = 16
 
     @Flag(help: "Wrap the prompt as a user message with the model's chat template.")
     var chat = false
 
-    @Flag(help: "Print one JSON object with tokens, text, stop reason and stats as the last line.")
+    @Flag(help: "Print one JSON object with tokens, text, stop reason and stats as the last line (one line per prompt with --prompts-file).")
     var json = false
 
+    func validate() throws {
+        guard (prompt == nil) != (promptsFile == nil) else {
+            throw ValidationError("give either --prompt or --prompts-file")
+        }
+        guard maxSequences >= 1 else { throw ValidationError("--max-sequences must be at least 1") }
+    }
+
     func run() throws {
+        if let promptsFile { return try runMany(promptsFile) }
         let session = ParallelSession(model: model, parallel: parallel, capacity: ParallelSession.defaultCapacity)
-        let json = self.json, prompt = self.prompt, chat = self.chat, sampling = self.sampling, path = model.model
+        let json = self.json, prompt = self.prompt!, chat = self.chat, sampling = self.sampling, path = model.model
         try session.run { runner in
             // Only the driver tokenizes, samples and prints.
             let tokenizer = try Tokenizer(gguf: GGUFFile(path: path))
-            let promptTokens = try PromptBuilder.tokens(prompt, chat: chat, tokenizer: tokenizer)
-            let request = GenerationRequest(promptTokens: promptTokens, maxTokens: sampling.maxTokens,
-                                            sampling: sampling.parameters, stopStrings: sampling.stop,
-                                            ignoreEndOfGeneration: sampling.ignoreEos, topLogprobs: sampling.topLogprobs)
+            let request = try sampling.request(PromptBuilder.tokens(prompt, chat: chat, tokenizer: tokenizer))
             let generator = TextGenerator(runner: runner, tokenizer: tokenizer)
             let result = try generator.generate(request) { piece in
                 FileHandle.standardOutput.write(Data(piece.utf8))
@@ -43,6 +54,78 @@ struct GenerateCommand: ParsableCommand {
                 print(try report.jsonLine())
             }
         }
+    }
+
+    /// `--prompts-file`: every prompt generated concurrently (up to --max-sequences per replica),
+    /// results printed in file order as soon as they and all earlier ones are done.
+    private func runMany(_ file: String) throws {
+        let prompts = try PromptsFile.read(file)
+        let longest = prompts.map(\.utf8.count).max()!
+        // A byte-level BPE prompt has at most one token per byte; a chat template adds an unknown amount.
+        let capacity = chat ? ParallelSession.defaultCapacity
+            : min(ParallelSession.defaultCapacity, longest + sampling.maxTokens + 2)
+        var session = ParallelSession(model: model, parallel: parallel, capacity: capacity)
+        session.slotsPerReplica = min(maxSequences, (prompts.count + parallel.dp - 1) / parallel.dp)
+        let json = self.json, chat = self.chat, sampling = self.sampling, path = model.model
+        try session.run { runner in
+            let tokenizer = try Tokenizer(gguf: GGUFFile(path: path))
+            let requests = try prompts.map { try sampling.request(PromptBuilder.tokens($0, chat: chat, tokenizer: tokenizer)) }
+            var printer = OrderedPrinter(count: prompts.count)
+            let started = DispatchTime.now().uptimeNanoseconds
+            let generator = BatchGenerator(runner: runner, tokenizer: tokenizer)
+            let results = try generator.generate(requests, onFinish: { index, result in
+                printer.finished(index) {
+                    if json {
+                        var report = GenerationReport(result: result, loadSeconds: runner.runtime.loadSeconds, ranks: nil)
+                        report.index = index
+                        return try report.jsonLine()
+                    }
+                    return "--- prompt \(index + 1): \(prompts[index])\n\(result.text)"
+                }
+            })
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+            let generated = results.reduce(0) { $0 + $1.tokens.count }
+            let rate = String(format: "%.2f s: %.1f tokens/s", seconds, Double(generated) / seconds)
+            FileHandle.standardError.write(Data(
+                "generated \(generated) tokens for \(prompts.count) prompts in \(rate) (\(runner.placement))\n".utf8))
+        }
+    }
+}
+
+/// Prints results in input order: each as soon as it and every earlier one are done.
+struct OrderedPrinter {
+    private var pending: [Int: String] = [:]
+    private var next = 0
+    init(count: Int) {}
+
+    mutating func finished(_ index: Int, _ render: () throws -> String) {
+        pending[index] = (try? render()) ?? "{\"index\":\(index),\"error\":\"could not render the result\"}"
+        while let line = pending.removeValue(forKey: next) {
+            print(line)
+            next += 1
+        }
+    }
+}
+
+/// `--prompts-file`: one prompt per line.
+enum PromptsFile {
+    /// - Throws: when the file cannot be read or holds no prompt.
+    static func read(_ path: String) throws -> [String] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ExitMessage("cannot read prompts file '\(path)'")
+        }
+        let prompts = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true)
+            .map { String($0.hasSuffix("\r") ? $0.dropLast() : $0) }.filter { !$0.isEmpty }
+        guard !prompts.isEmpty else { throw ExitMessage("prompts file '\(path)' has no prompt (one per line)") }
+        return prompts
+    }
+}
+
+extension SamplingOptions {
+    /// A generation request for `promptTokens` with these flags.
+    func request(_ promptTokens: [Int32]) -> GenerationRequest {
+        GenerationRequest(promptTokens: promptTokens, maxTokens: maxTokens, sampling: parameters,
+                          stopStrings: stop, ignoreEndOfGeneration: ignoreEos, topLogprobs: topLogprobs)
     }
 }
 

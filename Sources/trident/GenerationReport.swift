@@ -16,23 +16,27 @@ struct GenerationReport: Encodable {
         }
     }
 
+    /// With --prompts-file: the prompt's line among the file's prompts (0-based).
+    var index: Int?
     var promptTokens: [Int32]
     var tokens: [Int32]
     var text: String
     var stopReason: String
     var topLogprobs: [[[Double]]]?
     var stats: Stats
-    var ranks: [RankStatistics]
+    /// Per-rank statistics (single prompt only).
+    var ranks: [RankStatistics]?
 
     enum CodingKeys: String, CodingKey {
         case promptTokens = "prompt_tokens"
+        case index
         case tokens, text
         case stopReason = "stop_reason"
         case topLogprobs = "top_logprobs"
         case stats, ranks
     }
 
-    init(result: GenerationResult, loadSeconds: Double, ranks: [RankStatistics]) {
+    init(result: GenerationResult, loadSeconds: Double, ranks: [RankStatistics]?) {
         promptTokens = result.promptTokens
         tokens = result.tokens
         text = result.text
@@ -41,7 +45,7 @@ struct GenerationReport: Encodable {
             : result.topLogprobs.map { $0.map { [Double($0.id), Double($0.logprob)] } }
         stats = Stats(loadSeconds: loadSeconds, prefillTokensPerSecond: result.prefillTokensPerSecond,
                       decodeTokensPerSecond: result.decodeTokensPerSecond,
-                      peakRSSBytes: ranks.first?.peakRSSBytes ?? ProcessMemory.peakResidentBytes())
+                      peakRSSBytes: ranks?.first?.peakRSSBytes ?? ProcessMemory.peakResidentBytes())
         self.ranks = ranks
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TridentCollectives
 import TridentEngine
 
 /// The model to load and how many threads each rank computes with.
@@ -33,19 +34,38 @@ enum Backend: String, ExpressibleByArgument, CaseIterable {
     case mpi
 }
 
-/// How the model is split across ranks.
+/// How the model is split across ranks: a `--tp x --pp x --dp` grid.
 struct ParallelOptions: ParsableArguments {
     @Option(help: "Tensor-parallel ranks (attention heads and MLP split across them).")
     var tp: Int = 1
 
+    @Option(help: "Pipeline-parallel stages (contiguous blocks per stage; activations passed stage to stage).")
+    var pp: Int = 1
+
+    @Option(help: "Data-parallel replicas (each a full tp x pp copy of the model serving its own sequences).")
+    var dp: Int = 1
+
+    @Option(help: "Blocks per pipeline stage, e.g. 10,10,10 (default: balanced by estimated cost).")
+    var pipelineLayers: String?
+
     @Option(help: "Backend for more than one rank: local (threads), tcp (processes), mpi (mpirun).")
     var backend: Backend = .local
 
-    var worldSize: Int { tp }
+    /// Ranks in the run: `tp * pp * dp`.
+    var worldSize: Int { tp * pp * dp }
 
     func validate() throws {
         guard tp >= 1 else { throw ValidationError("--tp must be at least 1") }
+        guard pp >= 1 else { throw ValidationError("--pp must be at least 1") }
+        guard dp >= 1 else { throw ValidationError("--dp must be at least 1") }
+        guard worldSize <= 4096 else { throw ValidationError("--tp x --pp x --dp = \(worldSize) ranks is too many (at most 4096)") }
+        if pipelineLayers != nil && pp == 1 {
+            throw ValidationError("--pipeline-layers needs --pp 2 or more")
+        }
     }
+
+    /// The grid (`tp x pp x dp`).
+    func layout() throws -> ParallelLayout { try ParallelLayout(tensor: tp, pipeline: pp, data: dp) }
 }
 
 /// Sampling flags shared by generation commands.

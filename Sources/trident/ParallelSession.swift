@@ -3,8 +3,13 @@ import Foundation
 import TridentCollectives
 import TridentEngine
 import TridentLauncher
+import TridentModel
 
 /// Starts the ranks of a run and gives the driver (world rank 0) a `ModelRunner`.
+///
+/// The placement (`--tp/--pp/--dp/--pipeline-layers` against the model's heads and blocks) is
+/// checked in the launching process before any rank starts, and again by every rank before
+/// it reads a weight.
 ///
 /// - world size 1: this process is the only rank.
 /// - `local`: ranks are threads of this process.
@@ -19,12 +24,14 @@ struct ParallelSession {
     /// reserved, not touched, so unused positions cost address space only.
     let capacity: Int
     static let defaultCapacity = 8192
-    var slots = 1
+    /// Sequences each data-parallel replica holds at once.
+    var slotsPerReplica = 1
 
     /// Runs `drive` with the driver's runner. - Returns: its result in the process holding world
     /// rank 0 (nil in worker processes and in a launching parent process).
     func run<T>(_ drive: @escaping (DistributedRunner) throws -> T) throws -> T? {
         let world = parallel.worldSize
+        try checkPlacement()
         if world == 1 {
             return try serve(world: LocalCommunicator.makeGroup(size: 1)[0], ranksHere: 1, drive)
         }
@@ -46,6 +53,9 @@ struct ParallelSession {
                 return nil
             }
             let communicator = try TCPCommunicator.connect(environment, options: CommunicatorOptions())
+            // Goodbyes before exit, so that no peer mistakes this rank's exit for a crash
+            // while it still relays the last broadcast.
+            defer { communicator.close() }
             return try serve(world: communicator, ranksHere: world, drive)
         case .mpi:
             if ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_RANK"] != nil {
@@ -60,48 +70,44 @@ struct ParallelSession {
         }
     }
 
+    /// Refuses a grid that does not fit the model (reads only the file's metadata).
+    func checkPlacement() throws {
+        let configuration = try ModelConfiguration.load(path: model.model)
+        do {
+            _ = try ModelPlacement(configuration: configuration, layout: parallel.layout(),
+                                   pipelineLayers: parallel.pipelineLayers, slotsPerReplica: slotsPerReplica)
+        } catch {
+            throw ExitMessage("cannot place the model on --tp \(parallel.tp) --pp \(parallel.pp) --dp \(parallel.dp): \(error)")
+        }
+    }
+
     static let noMPI = "this trident was built without MPI; rebuild with `swift build -c release --traits MPI`"
 
-    /// Loads this rank's shard; rank 0 drives, the others execute its commands.
+    /// Loads this rank's part; rank 0 drives, the others execute its commands.
     private func serve<T>(world: any Communicator, ranksHere: Int,
                           _ drive: (DistributedRunner) throws -> T) throws -> T? {
-        let runtime = try RankRuntime.loadOnEveryRank(path: model.model, world: world,
-                                                      threads: model.threadsPerRank(ranksOnThisMachine: ranksHere),
-                                                      capacity: capacity, slots: slots)
+        let runtime = try RankRuntime.load(path: model.model, world: world, layout: parallel.layout(),
+                                           pipelineLayers: parallel.pipelineLayers,
+                                           threads: model.threadsPerRank(ranksOnThisMachine: ranksHere),
+                                           capacity: capacity, slotsPerReplica: slotsPerReplica)
         guard world.rank == 0 else {
-            if let steps = Self.testKillSteps(rank: world.rank) {
-                guard try Self.serveThenDie(runtime, steps: steps) else { return nil }
-            }
-            try WorkerLoop.run(runtime)
+            let limit = Self.testKillSteps(rank: world.rank) ?? .max
+            if try !WorkerLoop.run(runtime, forwardStepLimit: limit) { _exit(9) }
             return nil
         }
         return try DistributedRunner.drive(runtime, drive)
     }
 
-    /// Hidden test hook for the dead-rank integration test: with `TRIDENT_TEST_KILL_RANK=r` and
+    /// Hidden test hook for the dead-rank integration tests: with `TRIDENT_TEST_KILL_RANK=r` and
     /// `TRIDENT_TEST_KILL_AFTER_STEPS=n` in the environment, worker rank `r` serves `n` forward
-    /// steps (fewer if another command comes first), then dies at once with `_exit(9)`, as a
-    /// crashed rank would.
+    /// steps, then dies at once with `_exit(9)`, as a crashed rank would (it exits normally if
+    /// the driver shuts down first).
     /// - Returns: the step count for this rank, or nil when the hook is off (always, for users).
     static func testKillSteps(rank: Int) -> Int? {
         let environment = ProcessInfo.processInfo.environment
         guard let victim = environment["TRIDENT_TEST_KILL_RANK"].flatMap(Int.init), victim == rank,
               let steps = environment["TRIDENT_TEST_KILL_AFTER_STEPS"].flatMap(Int.init), steps >= 0 else { return nil }
         return steps
-    }
-
-    /// The test hook's worker loop (see `testKillSteps`). - Returns: false when the driver shut
-    /// down before the rank was due to die.
-    private static func serveThenDie(_ runtime: RankRuntime, steps: Int) throws -> Bool {
-        for _ in 0..<steps {
-            let command = try StepCommand.receive(over: runtime.world,
-                                                  vocabularySize: runtime.configuration.vocabularySize)
-            if command.opcode == .shutdown { return false }
-            guard command.opcode == .forward else { break }
-            _ = try runtime.stage.forward(tokens: command.tokens, slot: command.slot, start: command.start,
-                                          logits: command.logits)
-        }
-        _exit(9)
     }
 
     private func launchChildren(count: Int) throws {

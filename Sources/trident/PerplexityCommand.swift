@@ -30,7 +30,9 @@ struct PerplexityCommand: ParsableCommand {
         let tokenizer = try Tokenizer(gguf: gguf)
         let tokens = tokenizer.encode(text, parseSpecial: false).map { Int32($0) }
         let bos: Int32? = tokenizer.vocabulary.addBOS ? tokenizer.vocabulary.bosId.map { Int32($0) } : nil
-        let session = ParallelSession(model: model, parallel: parallel, capacity: context)
+        var session = ParallelSession(model: model, parallel: parallel, capacity: context)
+        // Chunks are independent: two per stage in each step keep every pipeline stage busy.
+        session.slotsPerReplica = parallel.pp > 1 ? 2 * parallel.pp : 1
         let json = self.json
         try session.run { runner in
             let result = try PerplexityEvaluator.evaluate(runner: runner, tokens: tokens, context: context, bos: bos)

@@ -6,30 +6,10 @@ import TridentFormats
 import TridentModel
 
 /// Loads `path` on `size` tensor-parallel ranks (threads of this process, local backend, one
-/// compute thread each), runs `drive` with world rank 0's runner while the other ranks serve
-/// its commands, then shuts the workers down. - Returns: what `drive` returned.
-///
-/// The ranks agree on whether every load succeeded before any step: a rank whose load throws
-/// never reaches a collective, which would leave the others waiting for the operation timeout.
+/// compute thread each) and runs `drive` with world rank 0's runner (see `withParallelRuntime`).
 func withTensorParallel<R: Sendable>(_ path: String, size: Int, capacity: Int = 128,
                                      _ drive: @escaping @Sendable (DistributedRunner) throws -> R) throws -> R {
-    let outcomes = try LocalCommunicator.run(size: size) { communicator in
-        Result { try serveRank(path, communicator: communicator, capacity: capacity, drive) }
-    }
-    // Report a rank's own error rather than another rank's "a peer failed".
-    for case .failure(let error) in outcomes where !(error is RankLoadFailure) { throw error }
-    return try outcomes[0].get()!
-}
-
-/// One rank of `withTensorParallel`. - Returns: `drive`'s result on rank 0, nil on the others.
-private func serveRank<R>(_ path: String, communicator: any Communicator, capacity: Int,
-                          _ drive: (DistributedRunner) throws -> R) throws -> R? {
-    let runtime = try RankRuntime.loadOnEveryRank(path: path, world: communicator, threads: 1, capacity: capacity)
-    guard communicator.rank == 0 else {
-        try WorkerLoop.run(runtime)
-        return nil
-    }
-    return try DistributedRunner.drive(runtime, drive)
+    try withParallelRuntime(path, layout: ParallelLayout(tensor: size), capacity: capacity, drive)
 }
 
 /// Greedy decoding: `steps` argmax tokens after `prompt` (slot 0, from position 0).

@@ -1,0 +1,122 @@
+import Foundation
+import TridentModel
+import TridentTokenizer
+
+/// Generates for many prompts at once, keeping up to `runner.slotCount` sequences in flight.
+///
+/// Every step carries one micro-batch per active sequence: its prompt (cut into chunks) the
+/// first time, then the one token it sampled last. A finished sequence frees its slot for the
+/// next waiting prompt (continuous batching). With pipeline parallelism the micro-batches of a
+/// step flow through the stages one after another, so stage `s` works on one sequence while
+/// stage `s+1` works on the previous one; with data parallelism the slots, and so the
+/// sequences, are spread over the replicas. A single sequence decoding alone cannot overlap
+/// across stages: each token needs the previous one's logits, so P stages take turns and
+/// each is idle (P-1)/P of the time. Only its prompt, cut into chunks, is pipelined.
+public final class BatchGenerator {
+    public let runner: any ModelRunner
+    public let tokenizer: Tokenizer
+    /// Longest prompt chunk run as one micro-batch.
+    public var prefillChunk = 512
+
+    public init(runner: any ModelRunner, tokenizer: Tokenizer) {
+        self.runner = runner
+        self.tokenizer = tokenizer
+    }
+
+    /// Generates a continuation for every request.
+    /// - Parameters:
+    ///   - onText: called with `(request index, newly completed text)` as text streams out.
+    ///   - onFinish: called with `(request index, result)` as soon as a request finishes.
+    /// - Returns: the results in request order.
+    /// - Throws: `GenerationError` for an empty or too long prompt (before any step), or the
+    ///   runner's errors.
+    public func generate(_ requests: [GenerationRequest], onText: (Int, String) -> Void = { _, _ in },
+                         onFinish: (Int, GenerationResult) -> Void = { _, _ in }) throws -> [GenerationResult] {
+        let capacity = runner.capacity
+        for (index, request) in requests.enumerated() {
+            guard !request.promptTokens.isEmpty else { throw GenerationError.emptyPrompt(index: index) }
+            guard request.promptTokens.count < capacity else {
+                throw GenerationError.promptTooLong(index: index, tokens: request.promptTokens.count, capacity: capacity)
+            }
+        }
+        var results = [GenerationResult?](repeating: nil, count: requests.count)
+        var waiting = requests.indices.makeIterator()
+        var active: [Int: (index: Int, sequence: GenerationSequence)] = [:]  // by slot
+        var nextWaiting = waiting.next()
+        while nextWaiting != nil || !active.isEmpty {
+            for slot in 0..<runner.slotCount where active[slot] == nil {
+                guard let index = nextWaiting else { break }
+                active[slot] = (index, GenerationSequence(requests[index], tokenizer: tokenizer))
+                nextWaiting = waiting.next()
+            }
+            let step = makeStep(active)
+            let logits = try runner.forward(step.microBatches)
+            for (m, slot) in step.finalMicroBatchOwner {
+                var entry = active[slot]!
+                entry.sequence.accept(logits: logits[m], ran: step.ranTokens[slot]!, capacity: capacity) {
+                    onText(entry.index, $0)
+                }
+                if entry.sequence.isFinished {
+                    let result = entry.sequence.result
+                    results[entry.index] = result
+                    onFinish(entry.index, result)
+                    active[slot] = nil
+                } else {
+                    active[slot] = entry
+                }
+            }
+        }
+        return results.map { $0! }
+    }
+
+    /// One step's micro-batches, in slot order.
+    private struct Step {
+        var microBatches: [PipelineMicroBatch] = []
+        /// (micro-batch index, slot) of each sequence's last micro-batch, whose logits it samples from.
+        var finalMicroBatchOwner: [(Int, Int)] = []
+        /// Tokens each slot runs in this step.
+        var ranTokens: [Int: Int] = [:]
+    }
+
+    private func makeStep(_ active: [Int: (index: Int, sequence: GenerationSequence)]) -> Step {
+        var step = Step()
+        let prefilling = active.values.filter { $0.sequence.needsPrefill }.count
+        let chunks = Self.chunksPerPrompt(stages: runner.pipelineStages, promptsInStep: prefilling)
+        for slot in active.keys.sorted() {
+            let sequence = active[slot]!.sequence
+            if sequence.needsPrefill {
+                let prompt = sequence.request.promptTokens
+                step.microBatches += Self.prefillMicroBatches(prompt, slot: slot, chunks: chunks, longestChunk: prefillChunk)
+                step.ranTokens[slot] = prompt.count
+            } else {
+                step.microBatches.append(PipelineMicroBatch(slot: slot, start: sequence.position,
+                                                            tokens: [sequence.nextToken!], logits: .last))
+                step.ranTokens[slot] = 1
+            }
+            step.finalMicroBatchOwner.append((step.microBatches.count - 1, slot))
+        }
+        return step
+    }
+
+    /// How many chunks to cut each prompt into when `promptsInStep` prompts are prefilled in
+    /// one step through `stages` pipeline stages: about two micro-batches per stage in the
+    /// step, so that every stage has work (one chunk without a pipeline).
+    public static func chunksPerPrompt(stages: Int, promptsInStep: Int) -> Int {
+        guard stages > 1 else { return 1 }
+        let prompts = max(promptsInStep, 1)
+        return max(1, (2 * stages + prompts - 1) / prompts)
+    }
+
+    /// `prompt` (positions from 0 of `slot`) as consecutive micro-batches: `chunks` about equal
+    /// chunks of at most `longestChunk` tokens; only the last asks for logits (`.last`).
+    public static func prefillMicroBatches(_ prompt: [Int32], slot: Int, chunks: Int,
+                                           longestChunk: Int) -> [PipelineMicroBatch] {
+        precondition(!prompt.isEmpty && chunks >= 1 && longestChunk >= 1)
+        let chunk = min(longestChunk, (prompt.count + chunks - 1) / chunks)
+        return stride(from: 0, to: prompt.count, by: chunk).map { start in
+            let end = min(prompt.count, start + chunk)
+            return PipelineMicroBatch(slot: slot, start: start, tokens: Array(prompt[start..<end]),
+                                      logits: end == prompt.count ? .last : .none)
+        }
+    }
+}
