@@ -56,6 +56,11 @@ public struct ModelBenchReport: Sendable, Equatable, Decodable {
     }
 
     public var tp: Int
+    /// Pipeline stages and data-parallel replicas (1 when the report predates them).
+    public var pp: Int
+    public var dp: Int
+    /// Sequences in flight at once; the rates are aggregates over all of them.
+    public var prompts: Int
     public var promptTokens: Int
     public var decodeTokens: Int
     public var prefillTokensPerSecond: Double
@@ -65,7 +70,7 @@ public struct ModelBenchReport: Sendable, Equatable, Decodable {
     public var ranks: [Rank]
 
     enum CodingKeys: String, CodingKey {
-        case tp, ranks
+        case tp, pp, dp, prompts, ranks
         case promptTokens = "prompt_tokens"
         case decodeTokens = "decode_tokens"
         case prefillTokensPerSecond = "prefill_tokens_per_second"
@@ -73,9 +78,12 @@ public struct ModelBenchReport: Sendable, Equatable, Decodable {
         case peakRSSBytes = "peak_rss_bytes"
     }
 
-    public init(tp: Int, promptTokens: Int, decodeTokens: Int, prefillTokensPerSecond: Double,
-                decodeTokensPerSecond: Double, peakRSSBytes: Double, ranks: [Rank]) {
+    public init(tp: Int, pp: Int = 1, dp: Int = 1, prompts: Int = 1, promptTokens: Int, decodeTokens: Int,
+                prefillTokensPerSecond: Double, decodeTokensPerSecond: Double, peakRSSBytes: Double, ranks: [Rank]) {
         self.tp = tp
+        self.pp = pp
+        self.dp = dp
+        self.prompts = prompts
         self.promptTokens = promptTokens
         self.decodeTokens = decodeTokens
         self.prefillTokensPerSecond = prefillTokensPerSecond
@@ -84,27 +92,41 @@ public struct ModelBenchReport: Sendable, Equatable, Decodable {
         self.ranks = ranks
     }
 
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(tp: try c.decode(Int.self, forKey: .tp), pp: try c.decodeIfPresent(Int.self, forKey: .pp) ?? 1,
+                  dp: try c.decodeIfPresent(Int.self, forKey: .dp) ?? 1,
+                  prompts: try c.decodeIfPresent(Int.self, forKey: .prompts) ?? 1,
+                  promptTokens: try c.decode(Int.self, forKey: .promptTokens),
+                  decodeTokens: try c.decode(Int.self, forKey: .decodeTokens),
+                  prefillTokensPerSecond: try c.decode(Double.self, forKey: .prefillTokensPerSecond),
+                  decodeTokensPerSecond: try c.decode(Double.self, forKey: .decodeTokensPerSecond),
+                  peakRSSBytes: try c.decode(Double.self, forKey: .peakRSSBytes),
+                  ranks: try c.decode([Rank].self, forKey: .ranks))
+    }
+
     /// Decodes the last JSON line of a `bench model --json` run's standard output.
     public static func parse(_ output: String) throws(BenchParseError) -> ModelBenchReport {
         let command = "trident bench model --json"
         let report = try decodeLastJSONLine(ModelBenchReport.self, output: output, command: command)
         guard report.prefillTokensPerSecond > 0, report.decodeTokensPerSecond > 0,
-              report.promptTokens > 0, report.decodeTokens > 0 else {
+              report.promptTokens > 0, report.decodeTokens > 0, report.prompts > 0 else {
             throw .malformed(command: command, reason: "token counts and rates must be positive, got prefill "
                 + "\(report.prefillTokensPerSecond) tok/s, decode \(report.decodeTokensPerSecond) tok/s")
         }
         return report
     }
 
-    /// Seconds of one whole request: the prompt's prefill then every decode step.
+    /// Seconds of the whole batch: every prompt's prefill then every decode step (the rates
+    /// are aggregates over the `prompts` sequences).
     public var requestSeconds: Double {
-        Double(promptTokens) / prefillTokensPerSecond + Double(decodeTokens) / decodeTokensPerSecond
+        Double(prompts * promptTokens) / prefillTokensPerSecond + Double(prompts * decodeTokens) / decodeTokensPerSecond
     }
 
     /// The run in the planner's terms: headline tokens/s is generated tokens over the whole
-    /// request (as `CostEstimate.tokensPerSecond` for a batch of one).
+    /// batch of requests, prefill included (as `CostEstimate.tokensPerSecond`).
     public var measuredRun: MeasuredRun {
-        MeasuredRun(tokensPerSecond: Double(decodeTokens) / requestSeconds, seconds: requestSeconds,
+        MeasuredRun(tokensPerSecond: Double(prompts * decodeTokens) / requestSeconds, seconds: requestSeconds,
                     decodeTokensPerSecond: decodeTokensPerSecond, prefillTokensPerSecond: prefillTokensPerSecond,
                     peakMemoryBytes: peakRSSBytes, communicationShare: ranks.map(\.communicationShare).max())
     }

@@ -10,7 +10,7 @@ public struct Comparison: Sendable, Equatable {
     public var predictedMemoryBytes: Double
     /// The run's results; nil when the configuration was not run.
     public var measured: MeasuredRun?
-    /// Why the configuration was not run, e.g. "not measured (PP not runnable yet)".
+    /// Why the configuration was not run, e.g. "not measured (1x4x2 needs 8 cores, this machine has 2)".
     public var note: String?
 
     public init(configuration: ParallelConfiguration, predicted: CostEstimate, predictedMemoryBytes: Double,

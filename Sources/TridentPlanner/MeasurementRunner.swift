@@ -42,7 +42,7 @@ public struct MeasuredRun: Sendable, Equatable, Codable {
 /// given TP/PP/DP on the local machine, and `Plan.compare(with:top:)` puts predictions next
 /// to measurements. Tests use an in-memory runner.
 public protocol MeasurementRunner {
-    /// Why `configuration` cannot be run here (e.g. "PP not runnable yet"), or nil when it can.
+    /// Why `configuration` cannot be run here (e.g. "needs 8 cores, this machine has 2"), or nil when it can.
     func unmeasurableReason(for configuration: ParallelConfiguration) -> String?
     /// Runs `configuration` on `workload` for a short while and reports its speed.
     func measure(_ configuration: ParallelConfiguration, workload: Workload) throws -> MeasuredRun

@@ -57,8 +57,8 @@ struct TridentChild {
     }
 }
 
-/// Measures TP-only configurations of a GGUF model with `trident bench model` (one thread
-/// per rank, TCP backend between ranks), in the planner's terms.
+/// Measures configurations of a GGUF model with `trident bench model` (one thread per rank,
+/// TCP backend between ranks, the workload's batch as concurrent sequences), in the planner's terms.
 struct BenchModelRunner: MeasurementRunner {
     let modelPath: String
     let promptTokens: Int
@@ -69,29 +69,36 @@ struct BenchModelRunner: MeasurementRunner {
     let child = TridentChild()
 
     func unmeasurableReason(for configuration: ParallelConfiguration) -> String? {
-        if configuration.pipeline > 1 { return "not measured (PP not runnable yet)" }
-        if configuration.data > 1 { return "not measured (DP not runnable by bench model)" }
-        if configuration.tensor > cores {
-            return "not measured (TP=\(configuration.tensor) needs \(configuration.tensor) cores, this machine has \(cores))"
+        let ranks = configuration.tensor * configuration.pipeline * configuration.data
+        if ranks > cores {
+            return "not measured (\(configuration.tensor)x\(configuration.pipeline)x\(configuration.data) needs "
+                + "\(ranks) cores, this machine has \(cores))"
         }
         return nil
     }
 
     func measure(_ configuration: ParallelConfiguration, workload: Workload) throws -> MeasuredRun {
-        try benchmark(tensor: configuration.tensor).measuredRun
+        let batch = if case .inference(let w) = workload { w.batchSize } else { 1 }
+        return try benchmark(tensor: configuration.tensor, pipeline: configuration.pipeline, data: configuration.data,
+                             prompts: batch).measuredRun
     }
 
-    /// Runs `bench model --tp tensor --threads 1 --json` and returns its report.
-    func benchmark(tensor: Int) throws -> ModelBenchReport {
-        FileHandle.standardError.write(Data("plan: measuring TP=\(tensor) with bench model...\n".utf8))
-        let arguments = ["bench", "model", "--model", modelPath, "--tp", "\(tensor)",
-                         "--backend", tensor > 1 ? "tcp" : "local", "--threads", "1", "--json",
+    /// Runs `bench model --tp T --pp P --dp D --prompts N --threads 1 --json` and returns its report.
+    func benchmark(tensor: Int, pipeline: Int = 1, data: Int = 1, prompts: Int = 1) throws -> ModelBenchReport {
+        let grid = "TP=\(tensor)" + (pipeline > 1 ? " PP=\(pipeline)" : "") + (data > 1 ? " DP=\(data)" : "")
+        FileHandle.standardError.write(Data("plan: measuring \(grid) with bench model...\n".utf8))
+        let ranks = tensor * pipeline * data
+        let arguments = ["bench", "model", "--model", modelPath, "--tp", "\(tensor)", "--pp", "\(pipeline)",
+                         "--dp", "\(data)", "--prompts", "\(prompts)",
+                         "--backend", ranks > 1 ? "tcp" : "local", "--threads", "1", "--json",
                          "--prompt-tokens", "\(promptTokens)", "--decode-tokens", "\(decodeTokens)",
                          "--repetitions", "\(repetitions)"]
         let report = try ModelBenchReport.parse(try child.run(arguments))
-        guard report.tp == tensor else {
-            throw PlanMeasurementError.unexpectedReport(command: "trident " + arguments.joined(separator: " "),
-                                                        expected: "tp \(tensor)", found: "tp \(report.tp)")
+        guard report.tp == tensor, report.pp == pipeline, report.dp == data, report.prompts == prompts else {
+            throw PlanMeasurementError.unexpectedReport(
+                command: "trident " + arguments.joined(separator: " "),
+                expected: "tp \(tensor) pp \(pipeline) dp \(data) prompts \(prompts)",
+                found: "tp \(report.tp) pp \(report.pp) dp \(report.dp) prompts \(report.prompts)")
         }
         return report
     }

@@ -30,6 +30,18 @@ private let engineFormats = InferenceWorkload(weightFormat: .q4_1, kvCacheFormat
         #expect(run.communicationShare == 0.3)  // the busiest rank
     }
 
+    @Test func concurrentSequencesCountInTheBatchTime() throws {
+        let output = modelOutput.replacingOccurrences(of: "\"tp\":2}", with: "\"tp\":1,\"pp\":2,\"dp\":1,\"prompts\":4}")
+        let report = try ModelBenchReport.parse(output)
+        #expect(report.tp == 1 && report.pp == 2 && report.dp == 1 && report.prompts == 4)
+        // Aggregate rates: 4 x 128 prompt tokens at 128/s = 4 s, 4 x 64 generated at 32/s = 8 s.
+        #expect(report.measuredRun.seconds == 12)
+        #expect(abs(report.measuredRun.tokensPerSecond - 256.0 / 12) < 1e-12)
+        // A report without the fields is one sequence on a TP-only grid.
+        let old = try ModelBenchReport.parse(modelOutput)
+        #expect(old.pp == 1 && old.dp == 1 && old.prompts == 1)
+    }
+
     @Test func modelBenchErrorsSayWhatWasWrong() {
         #expect(throws: BenchParseError.self) { try ModelBenchReport.parse("rank 1: connection refused\n") }
         do {

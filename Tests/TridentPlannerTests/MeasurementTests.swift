@@ -3,13 +3,13 @@ import Testing
 @testable import TridentPlanner
 
 /// A measurement runner that returns canned speeds, recording what it was asked to run;
-/// like the CLI's runner it cannot run pipeline or data parallelism.
+/// with `tensorOnly` it refuses pipelines, as a runner short of cores would.
 final class FakeRunner: MeasurementRunner, @unchecked Sendable {
     var asked: [ParallelConfiguration] = []
     var tensorOnly = false
 
     func unmeasurableReason(for configuration: ParallelConfiguration) -> String? {
-        tensorOnly && configuration.pipeline > 1 ? "not measured (PP not runnable yet)" : nil
+        tensorOnly && configuration.pipeline > 1 ? "not measured (needs more cores)" : nil
     }
 
     func measure(_ configuration: ParallelConfiguration, workload: Workload) throws -> MeasuredRun {
@@ -39,10 +39,10 @@ final class FakeRunner: MeasurementRunner, @unchecked Sendable {
         #expect(runner.asked.allSatisfy { $0.pipeline == 1 })
         let pipelined = comparisons.filter { $0.configuration.pipeline > 1 }
         #expect(!pipelined.isEmpty)
-        #expect(pipelined.allSatisfy { $0.measured == nil && $0.note == "not measured (PP not runnable yet)" })
+        #expect(pipelined.allSatisfy { $0.measured == nil && $0.note == "not measured (needs more cores)" })
         #expect(pipelined.allSatisfy { $0.decodeRatio == nil && $0.decodeWithin(0.3) == nil })
         let table = Comparison.renderTable(comparisons)
-        #expect(table.contains("not measured (PP not runnable yet)"))
+        #expect(table.contains("not measured (needs more cores)"))
     }
 }
 
