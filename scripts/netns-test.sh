@@ -47,29 +47,35 @@ grep -q "^\[rank 0\] selftest ok: rank 0 of 2.*via ring" "$log0" || status=1
 grep -q "^\[rank 1\] selftest ok: rank 1 of 2.*via ring" "$log1" || status=1
 rm -f "$log0" "$log1"
 
-# Tensor-parallel generation across the two hosts must give the single-rank tokens.
+# Tensor- and pipeline-parallel generation across the two hosts must give the single-rank tokens.
 model="$root/models/SmolLM2-135M-Instruct.Q4_1.gguf"
 if [ -f "$model" ]; then
   gen=(generate --model "$model" --prompt "The capital of France is" --max-tokens 16 --json)
   expected="$("$trident" "${gen[@]}" | tail -n 1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["tokens"])')"
-  gen_node() { # node-rank namespace log
-    TRIDENT_HOST_ID="netns-node-$1" ip netns exec "$2" "$trident" launch --nnodes 2 --nproc 1 --node-rank "$1" \
-      --master-addr 10.77.0.1 --master-port 29556 --no-prefix -- "$trident" "${gen[@]}" --tp 2 --backend tcp > "$3" 2>&1
+  gen_node() { # node-rank namespace log port grid...
+    local node="$1" ns="$2" log="$3" port="$4"; shift 4
+    TRIDENT_HOST_ID="netns-node-$node" ip netns exec "$ns" "$trident" launch --nnodes 2 --nproc 1 --node-rank "$node" \
+      --master-addr 10.77.0.1 --master-port "$port" --no-prefix -- "$trident" "${gen[@]}" "$@" --backend tcp > "$log" 2>&1
   }
-  log0="$(mktemp)"; log1="$(mktemp)"
-  gen_node 0 "$ns0" "$log0" & pid0=$!
-  gen_node 1 "$ns1" "$log1" & pid1=$!
-  wait "$pid0" || status=1
-  wait "$pid1" || status=1
-  got="$(grep '^{' "$log0" | tail -n 1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["tokens"])' || true)"
-  if [ -n "$got" ] && [ "$got" = "$expected" ]; then
-    echo "netns-test: TP=2 generation across the veth pair matches one rank: $got"
-  else
-    echo "netns-test: TP=2 generation differs: expected $expected, got '$got'" >&2
-    cat "$log0" "$log1" >&2
-    status=1
-  fi
-  rm -f "$log0" "$log1"
+  check_grid() { # port grid...
+    local port="$1"; shift
+    log0="$(mktemp)"; log1="$(mktemp)"
+    gen_node 0 "$ns0" "$log0" "$port" "$@" & pid0=$!
+    gen_node 1 "$ns1" "$log1" "$port" "$@" & pid1=$!
+    wait "$pid0" || status=1
+    wait "$pid1" || status=1
+    got="$(grep '^{' "$log0" | tail -n 1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["tokens"])' || true)"
+    if [ -n "$got" ] && [ "$got" = "$expected" ]; then
+      echo "netns-test: generation with $* across the veth pair matches one rank: $got"
+    else
+      echo "netns-test: generation with $* differs: expected $expected, got '$got'" >&2
+      cat "$log0" "$log1" >&2
+      status=1
+    fi
+    rm -f "$log0" "$log1"
+  }
+  check_grid 29556 --tp 2
+  check_grid 29557 --pp 2
 fi
 
 if [ "$status" = 0 ]; then echo "netns-test: PASSED (2 ranks across a veth pair)"; else echo "netns-test: FAILED" >&2; fi

@@ -83,8 +83,8 @@ struct PlanCommand: ParsableCommand {
         guard model.lowercased().hasSuffix(".gguf") else {
             throw ValidationError("--measure and --calibrate run the engine: --model must be a .gguf file, got '\(model)'")
         }
-        guard mode == .inference, inference.batch == 1 else {
-            throw ValidationError("--measure and --calibrate measure inference of one sequence: use --mode inference --batch 1")
+        guard mode == .inference else {
+            throw ValidationError("--measure and --calibrate measure inference: use --mode inference")
         }
         if calibrate, let preset = cluster.devicePreset, preset != .cpuLocal {
             throw ValidationError("--calibrate measures this host: use --device-preset cpu-local (or none), not \(preset.rawValue)")
