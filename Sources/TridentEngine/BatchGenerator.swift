@@ -4,14 +4,16 @@ import TridentTokenizer
 
 /// Generates for many prompts at once, keeping up to `runner.slotCount` sequences in flight.
 ///
-/// Every step carries one micro-batch per active sequence: its prompt (cut into chunks) the
-/// first time, then the one token it sampled last. A finished sequence frees its slot for the
-/// next waiting prompt (continuous batching). With pipeline parallelism the micro-batches of a
-/// step flow through the stages one after another, so stage `s` works on one sequence while
-/// stage `s+1` works on the previous one; with data parallelism the slots, and so the
-/// sequences, are spread over the replicas. A single sequence decoding alone cannot overlap
-/// across stages: each token needs the previous one's logits, so P stages take turns and
-/// each is idle (P-1)/P of the time. Only its prompt, cut into chunks, is pipelined.
+/// Every step carries one chunk per active sequence: its prompt (cut into pieces when a
+/// pipeline needs them) the first time, then the one token it sampled last. A finished
+/// sequence frees its slot for the next waiting prompt (continuous batching). The chunks of a
+/// step are fused into micro-batches (one per pipeline stage), each run as one pass that reads
+/// every weight once for all its sequences; with pipeline parallelism the micro-batches flow
+/// through the stages one after another, so stage `s` works on one while stage `s+1` works on
+/// the previous one; with data parallelism the slots, and so the sequences, are spread over
+/// the replicas. A single sequence decoding alone cannot overlap across stages: each token
+/// needs the previous one's logits, so P stages take turns and each is idle (P-1)/P of the
+/// time. Only its prompt, cut into chunks, is pipelined.
 public final class BatchGenerator {
     public let runner: any ModelRunner
     public let tokenizer: Tokenizer
@@ -71,7 +73,7 @@ public final class BatchGenerator {
 
     /// One step's micro-batches, in slot order.
     private struct Step {
-        var microBatches: [PipelineMicroBatch] = []
+        var microBatches: [SequenceChunk] = []
         /// (micro-batch index, slot) of each sequence's last micro-batch, whose logits it samples from.
         var finalMicroBatchOwner: [(Int, Int)] = []
         /// Tokens each slot runs in this step.
@@ -89,7 +91,7 @@ public final class BatchGenerator {
                 step.microBatches += Self.prefillMicroBatches(prompt, slot: slot, chunks: chunks, longestChunk: prefillChunk)
                 step.ranTokens[slot] = prompt.count
             } else {
-                step.microBatches.append(PipelineMicroBatch(slot: slot, start: sequence.position,
+                step.microBatches.append(SequenceChunk(slot: slot, start: sequence.position,
                                                             tokens: [sequence.nextToken!], logits: .last))
                 step.ranTokens[slot] = 1
             }
@@ -99,23 +101,23 @@ public final class BatchGenerator {
     }
 
     /// How many chunks to cut each prompt into when `promptsInStep` prompts are prefilled in
-    /// one step through `stages` pipeline stages: about two micro-batches per stage in the
-    /// step, so that every stage has work (one chunk without a pipeline).
+    /// one step through `stages` pipeline stages: enough that the step has a chunk for each of
+    /// the pipeline's micro-batches (one chunk without a pipeline).
     public static func chunksPerPrompt(stages: Int, promptsInStep: Int) -> Int {
         guard stages > 1 else { return 1 }
         let prompts = max(promptsInStep, 1)
-        return max(1, (2 * stages + prompts - 1) / prompts)
+        return max(1, (stages + prompts - 1) / prompts)
     }
 
     /// `prompt` (positions from 0 of `slot`) as consecutive micro-batches: `chunks` about equal
     /// chunks of at most `longestChunk` tokens; only the last asks for logits (`.last`).
     public static func prefillMicroBatches(_ prompt: [Int32], slot: Int, chunks: Int,
-                                           longestChunk: Int) -> [PipelineMicroBatch] {
+                                           longestChunk: Int) -> [SequenceChunk] {
         precondition(!prompt.isEmpty && chunks >= 1 && longestChunk >= 1)
         let chunk = min(longestChunk, (prompt.count + chunks - 1) / chunks)
         return stride(from: 0, to: prompt.count, by: chunk).map { start in
             let end = min(prompt.count, start + chunk)
-            return PipelineMicroBatch(slot: slot, start: start, tokens: Array(prompt[start..<end]),
+            return SequenceChunk(slot: slot, start: start, tokens: Array(prompt[start..<end]),
                                       logits: end == prompt.count ? .last : .none)
         }
     }

@@ -21,7 +21,7 @@ public final class DistributedRunner: ModelRunner {
     /// Validates the step (the workers check it again), broadcasts it and runs this rank's part.
     /// - Throws: `KVCacheError` for a slot or positions outside the cache, `StepCommandError`
     ///   for a token outside the vocabulary, before any rank is told about the step.
-    public func forward(_ microBatches: [PipelineMicroBatch]) throws -> [[Float]] {
+    public func forward(_ microBatches: [SequenceChunk]) throws -> [[Float]] {
         precondition(!stopped, "runner was shut down")
         guard !microBatches.isEmpty else { return [] }
         let vocabulary = configuration.vocabularySize

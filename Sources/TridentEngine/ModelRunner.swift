@@ -21,7 +21,7 @@ public protocol ModelRunner: AnyObject {
     /// which must be position order.
     /// - Returns: per micro-batch, in order, its logits: `[]` for `.none`, `[vocabulary]` for
     ///   `.last`, `[tokens, vocabulary]` for `.all`.
-    func forward(_ microBatches: [PipelineMicroBatch]) throws -> [[Float]]
+    func forward(_ microBatches: [SequenceChunk]) throws -> [[Float]]
 
     /// Per-rank memory and time statistics, rank order (collects them from every rank).
     func rankStatistics() throws -> [RankStatistics]
@@ -37,7 +37,7 @@ extension ModelRunner {
     /// Runs `tokens` at positions `start ..< start + tokens.count` of sequence `slot`.
     /// - Returns: logits as requested: `[vocabulary]` for `.last`, `[tokens, vocabulary]` for `.all`.
     public func forward(tokens: [Int32], slot: Int, start: Int, logits: LogitsRequest) throws -> [Float] {
-        try forward([PipelineMicroBatch(slot: slot, start: start, tokens: tokens, logits: logits)])[0]
+        try forward([SequenceChunk(slot: slot, start: start, tokens: tokens, logits: logits)])[0]
     }
 }
 

@@ -40,7 +40,7 @@ public enum PerplexityEvaluator {
                 return input
             }
             let step = inputs.enumerated().map { slot, input in
-                PipelineMicroBatch(slot: slot, start: 0, tokens: input, logits: .all)
+                SequenceChunk(slot: slot, start: 0, tokens: input, logits: .all)
             }
             for (input, logits) in zip(inputs, try runner.forward(step)) {
                 let (sum, scored) = negativeLogLikelihood(logits, input: input, vocabulary: vocabulary)

@@ -30,25 +30,30 @@ public final class PipelineExecutor: @unchecked Sendable {
         self.limits = limits
     }
 
-    /// Runs `microBatches` through the pipeline following this stage's part of `schedule`
-    /// (default: `PipelineSchedule.forwardOnly`).
+    /// Runs `chunks` through the pipeline: they are grouped into consecutive micro-batches
+    /// (`microBatchRanges`; default `min(chunks, stages)` of them, as even in tokens as the
+    /// chunks allow), each run as one fused pass per stage, following this stage's part of
+    /// `schedule` (default: `PipelineSchedule.forwardOnly`).
     ///
-    /// Every rank of `pipelineGroup` must call this with the same micro-batches and schedule.
-    /// - Returns: on the last stage, each micro-batch's requested logits in micro-batch order
-    ///   (`[]` for `.none`, `[vocabulary]` for `.last`, `[tokens, vocabulary]` for `.all`);
-    ///   `nil` on other stages.
+    /// Every rank of `pipelineGroup` must call this with the same chunks, grouping and schedule.
+    /// - Returns: on the last stage, each chunk's requested logits in chunk order (`[]` for
+    ///   `.none`, `[vocabulary]` for `.last`, `[tokens, vocabulary]` for `.all`); `nil` on
+    ///   other stages.
     /// - Throws: `ActivationFrameError` for a malformed frame from the previous stage,
     ///   `PipelineStageFailure` when an earlier stage failed, `CollectiveError` for transport
     ///   failures, the stage's errors (e.g. `KVCacheError`). A stage that throws first sends an
     ///   abort frame to the next stage, so the failure reaches the last stage at once.
-    public func run(_ microBatches: [PipelineMicroBatch], schedule: PipelineSchedule? = nil) throws -> [[Float]]? {
+    public func run(_ chunks: [SequenceChunk], microBatches count: Int? = nil,
+                    schedule: PipelineSchedule? = nil) throws -> [[Float]]? {
         let stages = pipelineGroup.size, s = pipelineGroup.rank
+        let groups = Self.microBatchRanges(chunks, count: count ?? min(chunks.count, stages))
+        let microBatches = groups.map { Array(chunks[$0]) }
         let schedule = schedule ?? .forwardOnly(stages: stages, microBatches: microBatches.count)
         precondition(schedule.stages == stages, "schedule has \(schedule.stages) stages, pipeline group \(stages)")
         precondition(schedule.microBatches == microBatches.count,
                      "schedule has \(schedule.microBatches) micro-batches, \(microBatches.count) given")
         do {
-            return try execute(schedule.actions[s], microBatches)
+            return try execute(schedule.actions[s], microBatches)?.flatMap { $0 }
         } catch {
             // Tell the next stage now; otherwise it would wait for its receive deadline.
             if s < stages - 1 {
@@ -58,22 +63,47 @@ public final class PipelineExecutor: @unchecked Sendable {
         }
     }
 
-    /// Runs this stage's actions. - Returns: the last stage's logits, nil elsewhere.
-    private func execute(_ actions: [PipelineAction], _ microBatches: [PipelineMicroBatch]) throws -> [[Float]]? {
-        var inputs: [Int: [Float]] = [:]     // received activations, [tokens, hidden] per micro-batch
+    /// Splits `chunks` into `count` consecutive non-empty groups (fewer when there are fewer
+    /// chunks) whose token counts are as even as the chunk boundaries allow: group `g` ends at
+    /// the first chunk boundary where the running total reaches `(g + 1) / count` of all tokens.
+    public static func microBatchRanges(_ chunks: [SequenceChunk], count: Int) -> [Range<Int>] {
+        precondition(count >= 1, "at least one micro-batch")
+        let groups = min(count, chunks.count)
+        guard groups > 1 else { return chunks.isEmpty ? [] : [0 ..< chunks.count] }
+        let total = chunks.reduce(0) { $0 + $1.tokens.count }
+        var ranges: [Range<Int>] = []
+        var start = 0, running = 0
+        for (i, chunk) in chunks.enumerated() {
+            running += chunk.tokens.count
+            let g = ranges.count
+            let chunksLeft = chunks.count - i - 1, groupsLeft = groups - g - 1
+            // Close the group at its share of the tokens, or when every later group needs one of the remaining chunks.
+            if g < groups - 1 && (running * groups >= (g + 1) * total || chunksLeft == groupsLeft) {
+                ranges.append(start ..< i + 1)
+                start = i + 1
+            }
+        }
+        ranges.append(start ..< chunks.count)
+        return ranges
+    }
+
+    /// Runs this stage's actions over the micro-batches (each a group of chunks).
+    /// - Returns: the last stage's logits per micro-batch and chunk, nil elsewhere.
+    private func execute(_ actions: [PipelineAction], _ microBatches: [[SequenceChunk]]) throws -> [[[Float]]]? {
+        var inputs: [Int: [Float]] = [:]     // received activations, [rows, hidden] per micro-batch
         var outputs: [Int: [Float]] = [:]    // produced activations awaiting their send
-        var logits = [[Float]](repeating: [], count: microBatches.count)
+        var logits = [[[Float]]](repeating: [], count: microBatches.count)
         for action in actions {
             switch action {
             case let .receiveActivations(m, from):
                 inputs[m] = try receive(microBatches[m], index: m, from: from)
             case .forward(let m):
-                let mb = microBatches[m]
                 let hidden = stage.isFirst ? nil : inputs.removeValue(forKey: m)
                 precondition(stage.isFirst || hidden != nil, "forward of micro-batch \(m) before its activations arrived")
-                let result = try stage.forward(tokens: mb.tokens, hidden: hidden, slot: mb.slot, start: mb.start,
-                                               logits: stage.isLast ? mb.logits : .none)
-                if stage.isLast { logits[m] = result } else { outputs[m] = result }
+                switch try stage.forward(microBatches[m], hidden: hidden) {
+                case .activations(let x): outputs[m] = x
+                case .logits(let perChunk): logits[m] = perChunk
+                }
             case let .sendActivations(m, to):
                 guard let values = outputs.removeValue(forKey: m) else {
                     preconditionFailure("send of micro-batch \(m) before its forward")
@@ -86,16 +116,25 @@ public final class PipelineExecutor: @unchecked Sendable {
         return stage.isLast ? logits : nil
     }
 
-    private func receive(_ mb: PipelineMicroBatch, index: Int, from peer: Int) throws -> [Float] {
-        let expected = ActivationFrameExpectation(hiddenSize: stage.configuration.hiddenSize, microBatch: index,
-                                                  slot: mb.slot, start: mb.start, tokenCount: mb.tokens.count)
+    /// The frame header a micro-batch travels with: its index, its first chunk's slot and
+    /// start, and its rows.
+    private static func expectation(_ microBatch: [SequenceChunk], index: Int,
+                                    hiddenSize: Int) -> ActivationFrameExpectation {
+        ActivationFrameExpectation(hiddenSize: hiddenSize, microBatch: index, slot: microBatch[0].slot,
+                                   start: microBatch[0].start,
+                                   tokenCount: microBatch.reduce(0) { $0 + $1.tokens.count })
+    }
+
+    private func receive(_ microBatch: [SequenceChunk], index: Int, from peer: Int) throws -> [Float] {
+        let expected = Self.expectation(microBatch, index: index, hiddenSize: stage.configuration.hiddenSize)
         return try ActivationFrame.receive(over: pipelineGroup, from: peer, tag: tag, expected: expected,
                                            limits: limits).values
     }
 
-    private func send(_ values: [Float], _ mb: PipelineMicroBatch, index: Int, to peer: Int) throws {
-        let header = ActivationFrameHeader(microBatch: index, slot: mb.slot, start: mb.start,
-                                           tokenCount: mb.tokens.count, hiddenSize: stage.configuration.hiddenSize)
+    private func send(_ values: [Float], _ microBatch: [SequenceChunk], index: Int, to peer: Int) throws {
+        let e = Self.expectation(microBatch, index: index, hiddenSize: stage.configuration.hiddenSize)
+        let header = ActivationFrameHeader(microBatch: index, slot: e.slot!, start: e.start!,
+                                           tokenCount: e.tokenCount!, hiddenSize: e.hiddenSize)
         try ActivationFrame(header: header, values: values).send(over: pipelineGroup, to: peer, tag: tag)
     }
 }

@@ -140,7 +140,7 @@ public final class RankRuntime: @unchecked Sendable {
         precondition(command.opcode == .forward)
         let me = coordinates
         let mine = command.microBatches.filter { placement.replica(ofSlot: $0.slot) == me.data }.map {
-            PipelineMicroBatch(slot: placement.localSlot($0.slot), start: $0.start, tokens: $0.tokens, logits: $0.logits)
+            SequenceChunk(slot: placement.localSlot($0.slot), start: $0.start, tokens: $0.tokens, logits: $0.logits)
         }
         let logits = mine.isEmpty ? [] : try executor.run(mine)
         let sendsLogits = stage.isLast && me.tensor == 0
@@ -155,7 +155,7 @@ public final class RankRuntime: @unchecked Sendable {
 
     /// World rank 0: each micro-batch's logits, from this rank's own last stage (`local`, in
     /// the order of its replica's micro-batches) or received from the replica's last stage.
-    private func collectLogits(_ microBatches: [PipelineMicroBatch], local: [[Float]]) throws -> [[Float]] {
+    private func collectLogits(_ microBatches: [SequenceChunk], local: [[Float]]) throws -> [[Float]] {
         var nextLocal = 0
         let vocabulary = configuration.vocabularySize
         return try microBatches.map { mb in
@@ -164,7 +164,7 @@ public final class RankRuntime: @unchecked Sendable {
                 defer { nextLocal += 1 }
                 return local[nextLocal]
             }
-            let rows = switch mb.logits { case .none: 0; case .last: 1; case .all: mb.tokens.count }
+            let rows = mb.logitRows
             guard rows > 0 else { return [] }
             return try world.receive(Float.self, count: rows * vocabulary, from: source, tag: Self.logitsTag)
         }

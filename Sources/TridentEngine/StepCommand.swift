@@ -3,7 +3,7 @@ import TridentModel
 
 /// The driver's instruction to every rank for one step, broadcast over the world group.
 ///
-/// A forward step carries a batch of micro-batches (`PipelineMicroBatch`), each naming a
+/// A forward step carries a batch of micro-batches (`SequenceChunk`), each naming a
 /// *global* sequence slot (see `ModelPlacement`); every replica runs the ones in its slots.
 ///
 /// Wire format, all little-endian Int32, in up to three broadcasts from the driver:
@@ -20,7 +20,7 @@ public struct StepCommand: Sendable, Equatable {
 
     public var opcode: Opcode
     /// The micro-batches of a `.forward` step, in the order their logits are returned.
-    public var microBatches: [PipelineMicroBatch] = []
+    public var microBatches: [SequenceChunk] = []
 
     /// `"TSTP"`: identifies a step header.
     public static let magic: Int32 = 0x5054_5354
@@ -31,7 +31,7 @@ public struct StepCommand: Sendable, Equatable {
     /// Most micro-batches one step may carry.
     public static let maxMicroBatches = 1 << 16
 
-    public init(opcode: Opcode, microBatches: [PipelineMicroBatch] = []) {
+    public init(opcode: Opcode, microBatches: [SequenceChunk] = []) {
         self.opcode = opcode
         self.microBatches = microBatches
     }
@@ -85,7 +85,7 @@ public struct StepCommand: Sendable, Equatable {
         if let bad = ids.first(where: { $0 < 0 || Int($0) >= vocabularySize }) {
             throw StepCommandError.malformed("token id \(bad) outside vocabulary of \(vocabularySize)")
         }
-        var microBatches: [PipelineMicroBatch] = []
+        var microBatches: [SequenceChunk] = []
         var offset = 0
         for m in 0..<count {
             let d = descriptors[m * descriptorCount ..< (m + 1) * descriptorCount].map(Int.init)
@@ -102,7 +102,7 @@ public struct StepCommand: Sendable, Equatable {
             guard let logits = decode(Int32(d[3])) else {
                 throw StepCommandError.malformed("micro-batch \(m): logits code \(d[3])")
             }
-            microBatches.append(PipelineMicroBatch(slot: slot, start: start, tokens: Array(ids[offset ..< offset + length]),
+            microBatches.append(SequenceChunk(slot: slot, start: start, tokens: Array(ids[offset ..< offset + length]),
                                                    logits: logits))
             offset += length
         }

@@ -5,8 +5,25 @@ enum MatmulTiled {
     /// Weight rows per work item (dequantized tile: `tileRows * columns` floats).
     static let tileRows = 16
 
+    /// Tokens multiplied per pass over the weights: their inputs (`tokenBlock * columns`
+    /// floats, 295 KB for SmolLM2's 576 columns) stay in cache while every weight tile streams
+    /// past. With thousands of tokens at once (many prompts fused into one pass) the inputs
+    /// would otherwise be re-read from memory for every tile.
+    static let tokenBlock = 128
+
     static func run(weight: WeightMatrix, input: UnsafePointer<Float>, inputStride: Int,
                     output: UnsafeMutablePointer<Float>, outputStride: Int, tokens: Int, pool: ThreadPool) {
+        var first = 0
+        while first < tokens {
+            let count = min(tokenBlock, tokens - first)
+            runBlock(weight: weight, input: input + first * inputStride, inputStride: inputStride,
+                     output: output + first * outputStride, outputStride: outputStride, tokens: count, pool: pool)
+            first += count
+        }
+    }
+
+    private static func runBlock(weight: WeightMatrix, input: UnsafePointer<Float>, inputStride: Int,
+                                 output: UnsafeMutablePointer<Float>, outputStride: Int, tokens: Int, pool: ThreadPool) {
         let columns = weight.columns
         let tiles = (weight.rows + tileRows - 1) / tileRows
         pool.parallelFor(tiles) { tile in

@@ -5,6 +5,37 @@ extension LlamaStage {
     /// Tag of the point-to-point messages carrying logit slices to tensor-group rank 0.
     static let logitsTag = 0x4C4F_4749
 
+    /// The logits each chunk asks for, from the pass's final activations `x` (`[rows, hidden]`,
+    /// chunks' rows in order): one LM-head pass over all the requested rows.
+    /// - Returns: per chunk `[logitRows, vocabulary]`; every entry `[]` on a tensor rank that
+    ///   receives no logits.
+    func logits(_ x: [Float], for chunks: [SequenceChunk]) throws -> [[Float]] {
+        let d = configuration.hiddenSize, vocabulary = configuration.vocabularySize
+        let pass = PassLayout(chunks)
+        var wanted: [Range<Int>] = []   // rows of x, per chunk
+        for (chunk, first) in zip(chunks, pass.firstRows) {
+            let end = first + chunk.tokens.count
+            wanted.append(end - chunk.logitRows ..< end)
+        }
+        let total = wanted.reduce(0) { $0 + $1.count }
+        guard total > 0 else { return chunks.map { _ in [] } }
+        let all: [Float]
+        if chunks.count == 1 {
+            all = try logits(x, rows: wanted[0])
+        } else {
+            var selected = [Float]()
+            selected.reserveCapacity(total * d)
+            for range in wanted where !range.isEmpty { selected += x[range.lowerBound * d ..< range.upperBound * d] }
+            all = try logits(selected, rows: 0 ..< total)
+        }
+        guard !all.isEmpty else { return chunks.map { _ in [] } }
+        var offset = 0
+        return wanted.map { range in
+            defer { offset += range.count * vocabulary }
+            return Array(all[offset ..< offset + range.count * vocabulary])
+        }
+    }
+
     /// Final norm and vocabulary-parallel LM head for `rows` of `x`, gathered across the
     /// tensor group as `logitsReceivers` says.
     /// - Parameter x: `[tokens, hidden]` final activations.

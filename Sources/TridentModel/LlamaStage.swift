@@ -95,20 +95,41 @@ public final class LlamaStage: @unchecked Sendable {
     ///   or with `logitsReceivers == .firstRank` on its rank 0 and empty elsewhere); otherwise the `[tokens, hidden]` activations for the next stage.
     public func forward(tokens: [Int32], hidden: [Float]? = nil, slot: Int, start: Int,
                         logits request: LogitsRequest) throws -> [Float] {
-        let count = tokens.count
-        try cache.checkRoom(slot: slot, start: start, count: count)
-        var x = isFirst ? try embed(tokens) : hidden!
-        precondition(x.count == count * configuration.hiddenSize, "activations do not match token count")
+        let chunk = SequenceChunk(slot: slot, start: start, tokens: tokens, logits: request)
+        switch try forward([chunk], hidden: hidden) {
+        case .activations(let x): return x
+        case .logits(let perChunk): return perChunk[0]
+        }
+    }
+
+    /// What one pass of a stage produces.
+    public enum Output: Sendable {
+        /// Not the last stage: `[rows, hidden]` for the next stage, rows in chunk order.
+        case activations([Float])
+        /// The last stage: each chunk's requested logits (`[]` for `.none`, `[vocabulary]` for
+        /// `.last`, `[tokens, vocabulary]` for `.all`; all `[]` on a tensor rank that receives none).
+        case logits([[Float]])
+    }
+
+    /// Runs several chunks as one batch of rows (every weight matrix is read once for all of
+    /// them); each chunk attends to its own sequence's cache. The first stage embeds the chunks'
+    /// tokens; later stages take `hidden`, `[rows, hidden]` with rows in chunk order.
+    /// - Precondition: chunks of one slot come in position order.
+    /// - Throws: `KVCacheError` when a chunk does not fit its slot (before any work), the
+    ///   tensor group's collective errors.
+    public func forward(_ chunks: [SequenceChunk], hidden: [Float]? = nil) throws -> Output {
+        precondition(!chunks.isEmpty, "a pass needs at least one chunk")
+        for chunk in chunks { try cache.checkRoom(slot: chunk.slot, start: chunk.start, count: chunk.tokens.count) }
+        let rows = chunks.reduce(0) { $0 + $1.tokens.count }
+        var x = isFirst ? try embed(chunks.flatMap(\.tokens)) : hidden!
+        precondition(x.count == rows * configuration.hiddenSize, "activations do not match the chunks' tokens")
+        let pass = PassLayout(chunks)
         for (local, _) in layers.enumerated() {
-            try block(local, &x, tokens: count, slot: slot, start: start)
+            try block(local, &x, pass)
         }
-        cache.setLength(start + count, slot: slot)
-        guard isLast else { return x }
-        switch request {
-        case .none: return []
-        case .last: return try logits(x, rows: count - 1 ..< count)
-        case .all: return try logits(x, rows: 0 ..< count)
-        }
+        for chunk in chunks { cache.setLength(chunk.start + chunk.tokens.count, slot: chunk.slot) }
+        guard isLast else { return .activations(x) }
+        return .logits(try logits(x, for: chunks))
     }
 
     // MARK: - Pieces
@@ -135,8 +156,9 @@ public final class LlamaStage: @unchecked Sendable {
     }
 
     /// One transformer block: `x = x + attention(norm(x)); x = x + mlp(norm(x))`.
-    func block(_ local: Int, _ x: inout [Float], tokens: Int, slot: Int, start: Int) throws {
+    func block(_ local: Int, _ x: inout [Float], _ pass: PassLayout) throws {
         let w = weights.layers[local]
+        let tokens = pass.rows
         let n = x.count                                      // tokens * hidden
         let h = workspace.normed.reserve(n)                  // [T, hidden]
         let partial = workspace.partial.reserve(n)           // [T, hidden], summed over the group
@@ -147,7 +169,7 @@ public final class LlamaStage: @unchecked Sendable {
                 w.attentionNorm.withUnsafeBufferPointer {
                     VectorKernels.rmsNorm(x, weight: $0.baseAddress!, eps: eps, out: h, tokens: tokens, dim: d)
                 }
-                attention(h, into: partial, layer: local, weights: w, tokens: tokens, slot: slot, start: start)
+                attention(h, into: partial, layer: local, weights: w, pass: pass)
             }
             try measureCommunication {
                 try TensorParallelMappings.reduceFromRegion(UnsafeMutableBufferPointer(start: partial, count: n),
@@ -169,30 +191,48 @@ public final class LlamaStage: @unchecked Sendable {
     }
 
     /// This rank's query heads: q/k/v projections, RoPE, cache append, causal attention, and its
-    /// partial output projection.
+    /// partial output projection, for every chunk of the pass.
     /// - Parameters:
-    ///   - h: `[tokens, hidden]` normed activations.
-    ///   - out: `[tokens, hidden]` receives the partial sums (before the all-reduce).
+    ///   - h: `[rows, hidden]` normed activations.
+    ///   - out: `[rows, hidden]` receives the partial sums (before the all-reduce).
     func attention(_ h: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, layer local: Int,
-                   weights w: LlamaLayerWeights, tokens: Int, slot: Int, start: Int) {
+                   weights w: LlamaLayerWeights, pass: PassLayout) {
         let c = configuration
-        let hd = c.headDimension
+        let hd = c.headDimension, tokens = pass.rows
         let heads = plan.queryHeads.count, kvHeads = plan.kvHeads.count
         let q = workspace.innerA.reserve(tokens * heads * hd)          // [T, heads, hd]
         let context = workspace.innerB.reserve(tokens * heads * hd)  // [T, heads, hd]
-        let keys = cache.keys(layer: local, slot: slot)               // [capacity, kvHeads, hd]
-        let values = cache.values(layer: local, slot: slot)
         let row = kvHeads * hd
+        let positions = workspace.positions(pass)
         matmul(weight: w.query, input: h, output: q, tokens: tokens, pool: pool)
-        // K and V go straight into the cache rows of positions start ..< start + tokens.
-        matmul(weight: w.key, input: h, output: keys + start * row, tokens: tokens, pool: pool)
-        matmul(weight: w.value, input: h, output: values + start * row, tokens: tokens, pool: pool)
-        let positions = workspace.positions(start: start, count: tokens)
         VectorKernels.rope(q, tokens: tokens, heads: heads, headDim: hd, positions: positions, base: c.ropeTheta)
-        VectorKernels.rope(keys + start * row, tokens: tokens, heads: kvHeads, headDim: hd,
-                           positions: positions, base: c.ropeTheta)
-        Attention.causal(queries: q, keys: keys, values: values, output: context,
-                         tokens: tokens, startPosition: start, layout: attentionLayout, pool: pool)
+        if pass.chunks.count == 1 {
+            // K and V go straight into the cache rows of positions start ..< start + tokens.
+            let chunk = pass.chunks[0]
+            let keys = cache.keys(layer: local, slot: chunk.slot) + chunk.start * row
+            matmul(weight: w.key, input: h, output: keys, tokens: tokens, pool: pool)
+            matmul(weight: w.value, input: h, output: cache.values(layer: local, slot: chunk.slot) + chunk.start * row,
+                   tokens: tokens, pool: pool)
+            VectorKernels.rope(keys, tokens: tokens, heads: kvHeads, headDim: hd, positions: positions, base: c.ropeTheta)
+        } else {
+            // Several sequences: project every row at once, then copy each chunk's rows into its slot.
+            let keys = workspace.keys.reserve(tokens * row), values = workspace.values.reserve(tokens * row)
+            matmul(weight: w.key, input: h, output: keys, tokens: tokens, pool: pool)
+            matmul(weight: w.value, input: h, output: values, tokens: tokens, pool: pool)
+            VectorKernels.rope(keys, tokens: tokens, heads: kvHeads, headDim: hd, positions: positions, base: c.ropeTheta)
+            for (chunk, first) in zip(pass.chunks, pass.firstRows) {
+                let count = chunk.tokens.count * row
+                (cache.keys(layer: local, slot: chunk.slot) + chunk.start * row).update(from: keys + first * row, count: count)
+                (cache.values(layer: local, slot: chunk.slot) + chunk.start * row).update(from: values + first * row, count: count)
+            }
+        }
+        // Every chunk's K/V is in the cache before any chunk attends (consecutive chunks of one
+        // sequence in one pass see each other's keys).
+        for (chunk, first) in zip(pass.chunks, pass.firstRows) {
+            Attention.causal(queries: q + first * heads * hd, keys: cache.keys(layer: local, slot: chunk.slot),
+                             values: cache.values(layer: local, slot: chunk.slot), output: context + first * heads * hd,
+                             tokens: chunk.tokens.count, startPosition: chunk.start, layout: attentionLayout, pool: pool)
+        }
         matmul(weight: w.attentionOutput, input: context, output: out, tokens: tokens, pool: pool)
     }
 

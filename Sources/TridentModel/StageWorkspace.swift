@@ -32,13 +32,38 @@ final class StageWorkspace {
     /// Attention: `[T, localHeads * headDim]` context before the output projection.
     /// MLP: `[T, localFFN]` up projection.
     let innerB = ScratchBuffer<Float>()
+    /// `[T, localKVHeads * headDim]`: keys and values of a pass over several sequences,
+    /// before they are copied into each sequence's cache slot.
+    let keys = ScratchBuffer<Float>()
+    let values = ScratchBuffer<Float>()
     /// `[T]`: positions of the step's tokens.
     let positions = ScratchBuffer<Int>()
 
-    /// Positions `start ..< start + count`.
-    func positions(start: Int, count: Int) -> UnsafeMutablePointer<Int> {
-        let p = positions.reserve(count)
-        for i in 0 ..< count { p[i] = start + i }
+    /// Each row's position in its sequence.
+    func positions(_ pass: PassLayout) -> UnsafeMutablePointer<Int> {
+        let p = positions.reserve(pass.rows)
+        for (chunk, first) in zip(pass.chunks, pass.firstRows) {
+            for i in 0 ..< chunk.tokens.count { p[first + i] = chunk.start + i }
+        }
         return p
+    }
+}
+
+/// The rows of one pass: chunk `i` occupies rows `firstRows[i] ..< firstRows[i] + chunks[i].tokens.count`.
+struct PassLayout {
+    let chunks: [SequenceChunk]
+    let firstRows: [Int]
+    let rows: Int
+
+    init(_ chunks: [SequenceChunk]) {
+        self.chunks = chunks
+        var first: [Int] = []
+        var row = 0
+        for chunk in chunks {
+            first.append(row)
+            row += chunk.tokens.count
+        }
+        firstRows = first
+        rows = row
     }
 }

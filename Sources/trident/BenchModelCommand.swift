@@ -91,7 +91,7 @@ struct BenchParameters {
             let t2 = DispatchTime.now().uptimeNanoseconds
             for step in 0..<decodeTokens {
                 let batch = (0..<prompts).map {
-                    PipelineMicroBatch(slot: $0, start: promptTokens + step, tokens: [Sampler.argmax(logits[$0])],
+                    SequenceChunk(slot: $0, start: promptTokens + step, tokens: [Sampler.argmax(logits[$0])],
                                        logits: .last)
                 }
                 logits = try runner.forward(batch)

@@ -14,8 +14,11 @@ struct BenchModelReport {
     var prefillRate: Double { Double(parameters.prompts * parameters.promptTokens) / measured.prefillSeconds }
     /// Aggregate generated tokens per second over all sequences.
     var decodeRate: Double { Double(parameters.prompts * parameters.decodeTokens) / measured.decodeSeconds }
-    /// Micro-batches each replica's pipeline runs per decode step (its sequences).
-    var microBatchesPerStep: Int { min(parameters.prompts, placement.slotsPerReplica) }
+    /// Micro-batches each replica's pipeline runs per decode step: its sequences fused into
+    /// one per stage (`PipelineExecutor`'s default grouping).
+    var microBatchesPerStep: Int {
+        min(parameters.prompts, placement.slotsPerReplica, placement.layout.pipeline)
+    }
     /// GPipe's bubble for this step shape: `(P-1)/(M+P-1)` of each stage's time is idle.
     var predictedBubble: Double {
         let p = Double(placement.layout.pipeline), m = Double(microBatchesPerStep)

@@ -111,8 +111,9 @@ struct PipelineCLITests {
                                  "--json"])
         #expect(result.status == 0, "\(result.transcript)")
         let report = try result.lastJSON()
-        #expect(report["pp"] as? Int == 2 && report["prompts"] as? Int == 4 && report["micro_batches_per_step"] as? Int == 4)
-        #expect(abs((report["predicted_bubble"] as? Double ?? 0) - 0.2) < 1e-12)  // (P-1)/(M+P-1) = 1/5
+        #expect(report["pp"] as? Int == 2 && report["prompts"] as? Int == 4 && report["micro_batches_per_step"] as? Int == 2)
+        // 4 sequences fused into 2 micro-batches: (P-1)/(M+P-1) = 1/3.
+        #expect(abs((report["predicted_bubble"] as? Double ?? 0) - 1.0 / 3) < 1e-12)
         #expect((report["decode_tokens_per_second"] as? Double ?? 0) > 0)
         let ranks = report["ranks"] as? [[String: Any]] ?? []
         #expect(ranks.map { $0["pp"] as? Int } == [0, 1])

@@ -30,7 +30,7 @@ struct HybridParallelTests {
 
     static func run(_ runner: DistributedRunner, prompt: [Int32]) throws -> Outcome {
         let chunks = BatchGenerator.prefillMicroBatches(prompt, slot: 0, chunks: 3, longestChunk: 512).map {
-            PipelineMicroBatch(slot: $0.slot, start: $0.start, tokens: $0.tokens, logits: .all)
+            SequenceChunk(slot: $0.slot, start: $0.start, tokens: $0.tokens, logits: .all)
         }
         let all = try runner.forward(chunks).flatMap { $0 }
         let (_, ids) = try greedyDecode(runner, prompt: prompt, steps: 12)
@@ -121,7 +121,7 @@ struct HybridParallelTests {
         let layout = try ParallelLayout(tensor: 2, pipeline: 2, data: 2)
         let ranks = try withParallelRuntime(Self.model, layout: layout, slotsPerReplica: 2) { runner in
             try runner.resetStatistics()
-            let batch = (0..<4).map { PipelineMicroBatch(slot: $0, start: 0, tokens: [72, 101, 108], logits: .last) }
+            let batch = (0..<4).map { SequenceChunk(slot: $0, start: 0, tokens: [72, 101, 108], logits: .last) }
             let logits = try runner.forward(batch)
             #expect(logits.map(\.count) == [256, 256, 256, 256])
             return try runner.rankStatistics()

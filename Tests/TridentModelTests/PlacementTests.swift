@@ -93,9 +93,9 @@ struct StepCommandTests {
     @Test("a forward step with several micro-batches arrives intact")
     func roundTrip() throws {
         let command = StepCommand(opcode: .forward, microBatches: [
-            PipelineMicroBatch(slot: 3, start: 0, tokens: [1, 2, 3], logits: .none),
-            PipelineMicroBatch(slot: 3, start: 3, tokens: [4], logits: .last),
-            PipelineMicroBatch(slot: 0, start: 7, tokens: [5, 6], logits: .all),
+            SequenceChunk(slot: 3, start: 0, tokens: [1, 2, 3], logits: .none),
+            SequenceChunk(slot: 3, start: 3, tokens: [4], logits: .last),
+            SequenceChunk(slot: 0, start: 7, tokens: [5, 6], logits: .all),
         ])
         let received = try LocalCommunicator.run(size: 3) { group -> StepCommand? in
             if group.rank == 0 { try command.broadcast(over: group); return nil }
