@@ -128,6 +128,15 @@ public protocol Communicator: AnyObject, Sendable {
     func barrier() throws
     /// Collective over this group: members with equal `color` form a new group ordered by (key, rank).
     func split(color: Int, key: Int) throws -> any Communicator
+    /// Whether `send` returns without waiting for the peer to call `receive` (messages are
+    /// buffered on the receiving side). When true, two ranks may send to each other at the same
+    /// time without deadlock; when false (MPI's rendezvous protocol for large messages) they may not.
+    var sendsAreBuffered: Bool { get }
+}
+
+extension Communicator {
+    /// Local and TCP communicators buffer every message on the receiving side.
+    public var sendsAreBuffered: Bool { true }
 }
 
 /// Optional capability: a backend that can name the algorithm its last collective used

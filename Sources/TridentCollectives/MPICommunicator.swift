@@ -18,6 +18,8 @@ public final class MPICommunicator: Communicator, CollectiveAlgorithmReporting, 
     public let groupName: String
     /// Always `"mpi"`: Open MPI picks its own algorithm per size.
     public var lastAlgorithm: String { "mpi" }
+    /// `MPI_Send` of a large message waits for the matching receive (rendezvous).
+    public var sendsAreBuffered: Bool { false }
 
     let communicator: MPI_Comm
     let operations: MPIReductionOperations

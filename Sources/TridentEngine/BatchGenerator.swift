@@ -43,41 +43,57 @@ public final class BatchGenerator {
         }
         var results = [GenerationResult?](repeating: nil, count: requests.count)
         var waiting = requests.indices.makeIterator()
-        var active: [Int: (index: Int, sequence: GenerationSequence)] = [:]  // by slot
         var nextWaiting = waiting.next()
+        var active: [Int: (index: Int, sequence: GenerationSequence)] = [:]  // by slot
+        // One step per group may be outstanding: while the last pipeline stage finishes one
+        // group's step, the first stage runs the next group's (a single group without overlap).
+        let groups = runner.overlapGroups
+        var outstanding: [Step?] = Array(repeating: nil, count: groups.count)
+        var group = 0
         while nextWaiting != nil || !active.isEmpty {
-            for slot in 0..<runner.slotCount where active[slot] == nil {
+            if let step = outstanding[group] {
+                let logits = try runner.collect()
+                outstanding[group] = nil
+                for (m, slot) in step.finalChunkOwner {
+                    var entry = active[slot]!
+                    entry.sequence.accept(logits: logits[m], ran: step.ranTokens[slot]!, capacity: capacity) {
+                        onText(entry.index, $0)
+                    }
+                    if entry.sequence.isFinished {
+                        let result = entry.sequence.result
+                        results[entry.index] = result
+                        onFinish(entry.index, result)
+                        active[slot] = nil
+                    } else {
+                        active[slot] = entry
+                    }
+                }
+            }
+            for slot in groups[group] where active[slot] == nil {
                 guard let index = nextWaiting else { break }
                 active[slot] = (index, GenerationSequence(requests[index], tokenizer: tokenizer))
                 nextWaiting = waiting.next()
             }
-            let step = makeStep(active)
-            let logits = try runner.forward(step.microBatches)
-            for (m, slot) in step.finalMicroBatchOwner {
-                var entry = active[slot]!
-                entry.sequence.accept(logits: logits[m], ran: step.ranTokens[slot]!, capacity: capacity) {
-                    onText(entry.index, $0)
-                }
-                if entry.sequence.isFinished {
-                    let result = entry.sequence.result
-                    results[entry.index] = result
-                    onFinish(entry.index, result)
-                    active[slot] = nil
-                } else {
-                    active[slot] = entry
-                }
+            let step = makeStep(active.filter { groups[group].contains($0.key) })
+            if !step.chunks.isEmpty {
+                // A prompt is split into micro-batches so that the stages overlap on it; decode
+                // steps overlap with the other groups' instead.
+                try runner.submit(step.chunks, microBatches: step.hasPrefill || groups.count == 1 ? nil : 1)
+                outstanding[group] = step
             }
+            group = (group + 1) % groups.count
         }
         return results.map { $0! }
     }
 
-    /// One step's micro-batches, in slot order.
+    /// One step's chunks, in slot order.
     private struct Step {
-        var microBatches: [SequenceChunk] = []
-        /// (micro-batch index, slot) of each sequence's last micro-batch, whose logits it samples from.
-        var finalMicroBatchOwner: [(Int, Int)] = []
+        var chunks: [SequenceChunk] = []
+        /// (chunk index, slot) of each sequence's last chunk, whose logits it samples from.
+        var finalChunkOwner: [(Int, Int)] = []
         /// Tokens each slot runs in this step.
         var ranTokens: [Int: Int] = [:]
+        var hasPrefill = false
     }
 
     private func makeStep(_ active: [Int: (index: Int, sequence: GenerationSequence)]) -> Step {
@@ -88,14 +104,15 @@ public final class BatchGenerator {
             let sequence = active[slot]!.sequence
             if sequence.needsPrefill {
                 let prompt = sequence.request.promptTokens
-                step.microBatches += Self.prefillMicroBatches(prompt, slot: slot, chunks: chunks, longestChunk: prefillChunk)
+                step.chunks += Self.prefillChunks(prompt, slot: slot, chunks: chunks, longestChunk: prefillChunk)
                 step.ranTokens[slot] = prompt.count
+                step.hasPrefill = true
             } else {
-                step.microBatches.append(SequenceChunk(slot: slot, start: sequence.position,
-                                                            tokens: [sequence.nextToken!], logits: .last))
+                step.chunks.append(SequenceChunk(slot: slot, start: sequence.position, tokens: [sequence.nextToken!],
+                                                 logits: .last))
                 step.ranTokens[slot] = 1
             }
-            step.finalMicroBatchOwner.append((step.microBatches.count - 1, slot))
+            step.finalChunkOwner.append((step.chunks.count - 1, slot))
         }
         return step
     }
@@ -111,7 +128,7 @@ public final class BatchGenerator {
 
     /// `prompt` (positions from 0 of `slot`) as consecutive micro-batches: `chunks` about equal
     /// chunks of at most `longestChunk` tokens; only the last asks for logits (`.last`).
-    public static func prefillMicroBatches(_ prompt: [Int32], slot: Int, chunks: Int,
+    public static func prefillChunks(_ prompt: [Int32], slot: Int, chunks: Int,
                                            longestChunk: Int) -> [SequenceChunk] {
         precondition(!prompt.isEmpty && chunks >= 1 && longestChunk >= 1)
         let chunk = min(longestChunk, (prompt.count + chunks - 1) / chunks)

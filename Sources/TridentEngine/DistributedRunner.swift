@@ -18,28 +18,50 @@ public final class DistributedRunner: ModelRunner {
     public var pipelineStages: Int { runtime.placement.layout.pipeline }
     public var placement: ModelPlacement { runtime.placement }
 
+    /// Steps submitted and not yet collected: their chunks and this rank's own logits.
+    private var outstanding: [(chunks: [SequenceChunk], local: [[Float]]?)] = []
+
+    /// The pipeline depth when sends cannot deadlock (the last stage sends logits to rank 0
+    /// while rank 0 sends the next step's activations to stage 1), else 1 (MPI).
+    public var maxInFlight: Int { runtime.world.sendsAreBuffered ? pipelineStages : 1 }
+
+    /// Group `g` holds the global slots whose replica-local slot is `g` modulo `maxInFlight`.
+    public var overlapGroups: [[Int]] {
+        let groups = maxInFlight
+        return (0..<groups).map { g in (0..<slotCount).filter { placement.localSlot($0) % groups == g } }
+    }
+
     /// Validates the step (the workers check it again), broadcasts it and runs this rank's part.
     /// - Throws: `KVCacheError` for a slot or positions outside the cache, `StepCommandError`
     ///   for a token outside the vocabulary, before any rank is told about the step.
-    public func forward(_ microBatches: [SequenceChunk]) throws -> [[Float]] {
+    public func submit(_ chunks: [SequenceChunk], microBatches: Int? = nil) throws {
         precondition(!stopped, "runner was shut down")
-        guard !microBatches.isEmpty else { return [] }
+        precondition(!chunks.isEmpty, "a step needs at least one chunk")
+        precondition(outstanding.count < maxInFlight, "\(outstanding.count) steps outstanding already")
         let vocabulary = configuration.vocabularySize
-        for mb in microBatches {
-            guard mb.slot < slotCount else { throw KVCacheError.noSuchSlot(slot: mb.slot, slotCount: slotCount) }
-            guard mb.start + mb.tokens.count <= capacity else {
-                throw KVCacheError.full(slot: mb.slot, needed: mb.start + mb.tokens.count, capacity: capacity)
+        for chunk in chunks {
+            guard chunk.slot < slotCount else { throw KVCacheError.noSuchSlot(slot: chunk.slot, slotCount: slotCount) }
+            guard chunk.start + chunk.tokens.count <= capacity else {
+                throw KVCacheError.full(slot: chunk.slot, needed: chunk.start + chunk.tokens.count, capacity: capacity)
             }
-            if let bad = mb.tokens.first(where: { $0 < 0 || Int($0) >= vocabulary }) {
+            if let bad = chunk.tokens.first(where: { $0 < 0 || Int($0) >= vocabulary }) {
                 throw StepCommandError.malformed("token id \(bad) outside vocabulary of \(vocabulary)")
             }
         }
-        let command = StepCommand(opcode: .forward, microBatches: microBatches)
+        let groups = min(max(1, microBatches ?? pipelineStages), chunks.count)
+        let command = StepCommand(opcode: .forward, chunks: chunks, microBatches: groups)
         try command.broadcast(over: runtime.world)
-        return try runtime.execute(command)
+        outstanding.append((chunks, try runtime.run(command)))
+    }
+
+    public func collect() throws -> [[Float]] {
+        precondition(!outstanding.isEmpty, "no step outstanding")
+        let step = outstanding.removeFirst()
+        return try runtime.collectLogits(step.chunks, local: step.local)
     }
 
     public func rankStatistics() throws -> [RankStatistics] {
+        precondition(outstanding.isEmpty, "collect every step before other commands")
         try StepCommand(opcode: .statistics).broadcast(over: runtime.world)
         return try runtime.gatherStatistics()
     }
@@ -72,7 +94,7 @@ public enum WorkerLoop {
                                                   vocabularySize: runtime.configuration.vocabularySize)
             switch command.opcode {
             case .forward:
-                _ = try runtime.execute(command)
+                _ = try runtime.run(command)
                 forwardSteps += 1
             case .statistics: _ = try runtime.gatherStatistics()
             case .resetStatistics: runtime.resetStatistics()

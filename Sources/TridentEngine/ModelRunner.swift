@@ -15,13 +15,33 @@ public protocol ModelRunner: AnyObject {
     /// more than one, a step should carry several micro-batches so that the stages overlap.
     var pipelineStages: Int { get }
 
-    /// Runs one step: every micro-batch's tokens at positions `start ..< start + tokens.count`
-    /// of its sequence `slot`. Micro-batches of different slots may be processed concurrently
-    /// (by different pipeline stages or replicas); those of one slot run in the given order,
-    /// which must be position order.
-    /// - Returns: per micro-batch, in order, its logits: `[]` for `.none`, `[vocabulary]` for
+    /// Runs one step and waits for its logits (`submit` then `collect`): every chunk's tokens
+    /// at positions `start ..< start + tokens.count` of its sequence `slot`. Chunks of different
+    /// slots may be processed concurrently (by different pipeline stages or replicas); those of
+    /// one slot run in the given order, which must be position order. The chunks are fused into
+    /// `min(chunks, pipelineStages)` micro-batches so that a pipeline overlaps them.
+    /// - Returns: per chunk, in order, its logits: `[]` for `.none`, `[vocabulary]` for
     ///   `.last`, `[tokens, vocabulary]` for `.all`.
-    func forward(_ microBatches: [SequenceChunk]) throws -> [[Float]]
+    func forward(_ chunks: [SequenceChunk]) throws -> [[Float]]
+
+    /// Starts a step without waiting for its logits; `collect` returns them. Up to
+    /// `maxInFlight` steps may be outstanding, so that while the last stage finishes one step
+    /// the first stage already runs the next (a step must not depend on an outstanding one:
+    /// use disjoint slots, e.g. the `overlapGroups`).
+    /// - Parameter microBatches: pipeline micro-batches to fuse the chunks into (default
+    ///   `min(chunks, pipelineStages)`).
+    func submit(_ chunks: [SequenceChunk], microBatches: Int?) throws
+
+    /// The logits of the oldest outstanding step (as `forward` returns them).
+    func collect() throws -> [[Float]]
+
+    /// Steps that may be outstanding at once: the pipeline depth when the backend can overlap
+    /// them safely, else 1.
+    var maxInFlight: Int { get }
+
+    /// `maxInFlight` disjoint groups of slots, each spread over every replica: a generator that
+    /// keeps one step per group outstanding keeps every stage of every replica busy.
+    var overlapGroups: [[Int]] { get }
 
     /// Per-rank memory and time statistics, rank order (collects them from every rank).
     func rankStatistics() throws -> [RankStatistics]
@@ -34,10 +54,15 @@ public protocol ModelRunner: AnyObject {
 }
 
 extension ModelRunner {
+    public func forward(_ chunks: [SequenceChunk]) throws -> [[Float]] {
+        try submit(chunks, microBatches: nil)
+        return try collect()
+    }
+
     /// Runs `tokens` at positions `start ..< start + tokens.count` of sequence `slot`.
     /// - Returns: logits as requested: `[vocabulary]` for `.last`, `[tokens, vocabulary]` for `.all`.
     public func forward(tokens: [Int32], slot: Int, start: Int, logits: LogitsRequest) throws -> [Float] {
-        try forward([SequenceChunk(slot: slot, start: start, tokens: tokens, logits: logits)])[0]
+        try forward([SequenceChunk(slot: slot, start: start, tokens: tokens, logits: logits)] as [SequenceChunk])[0]
     }
 }
 

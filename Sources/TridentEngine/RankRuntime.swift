@@ -131,42 +131,44 @@ public final class RankRuntime: @unchecked Sendable {
 
     // MARK: - Steps
 
-    /// Runs a forward step on this rank: the micro-batches in this rank's replica go through
-    /// its pipeline, and each replica's last stage (tensor rank 0) sends their logits to the
-    /// driver. Every rank of `world` must call this with the same command.
-    /// - Returns: on world rank 0, every micro-batch's requested logits in command order
-    ///   (`[]` for `.none`); `[]` on the other ranks.
-    func execute(_ command: StepCommand) throws -> [[Float]] {
+    /// Runs this rank's part of a forward step: the chunks in this rank's replica go through
+    /// its pipeline as `command.microBatches` micro-batches, and each replica's last stage
+    /// (tensor rank 0) sends their logits to the driver. Every rank of `world` must call this
+    /// with the same commands in the same order; it does not wait for other replicas.
+    /// - Returns: on world rank 0 when it is its replica's logits source (no pipeline), the
+    ///   logits of its replica's chunks in command order; nil otherwise. The driver completes
+    ///   the step with `collectLogits`.
+    func run(_ command: StepCommand) throws -> [[Float]]? {
         precondition(command.opcode == .forward)
         let me = coordinates
-        let mine = command.microBatches.filter { placement.replica(ofSlot: $0.slot) == me.data }.map {
+        let mine = command.chunks.filter { placement.replica(ofSlot: $0.slot) == me.data }.map {
             SequenceChunk(slot: placement.localSlot($0.slot), start: $0.start, tokens: $0.tokens, logits: $0.logits)
         }
-        let logits = mine.isEmpty ? [] : try executor.run(mine)
-        let sendsLogits = stage.isLast && me.tensor == 0
-        if sendsLogits && world.rank != 0 {
-            for values in logits ?? [] where !values.isEmpty {
-                try world.send(values, to: 0, tag: Self.logitsTag)
-            }
+        let logits = mine.isEmpty ? [] : try executor.run(mine, microBatches: command.microBatches)
+        guard stage.isLast && me.tensor == 0 else { return nil }
+        guard world.rank != 0 else { return logits ?? [] }
+        for values in logits ?? [] where !values.isEmpty {
+            try world.send(values, to: 0, tag: Self.logitsTag)
         }
-        guard world.rank == 0 else { return [] }
-        return try collectLogits(command.microBatches, local: sendsLogits ? logits ?? [] : [])
+        return nil
     }
 
-    /// World rank 0: each micro-batch's logits, from this rank's own last stage (`local`, in
-    /// the order of its replica's micro-batches) or received from the replica's last stage.
-    private func collectLogits(_ microBatches: [SequenceChunk], local: [[Float]]) throws -> [[Float]] {
+    /// World rank 0: each chunk's logits for a step whose `run` returned `local`: from this
+    /// rank's own last stage (in the order of its replica's chunks) or received from the
+    /// replica's last stage. Steps must be collected in the order they were run.
+    func collectLogits(_ chunks: [SequenceChunk], local: [[Float]]?) throws -> [[Float]] {
+        precondition(world.rank == 0)
         var nextLocal = 0
         let vocabulary = configuration.vocabularySize
-        return try microBatches.map { mb in
-            let source = placement.logitsSource(replica: placement.replica(ofSlot: mb.slot))
+        return try chunks.map { chunk in
+            let source = placement.logitsSource(replica: placement.replica(ofSlot: chunk.slot))
             if source == 0 {
                 defer { nextLocal += 1 }
-                return local[nextLocal]
+                return local![nextLocal]
             }
-            let rows = mb.logitRows
-            guard rows > 0 else { return [] }
-            return try world.receive(Float.self, count: rows * vocabulary, from: source, tag: Self.logitsTag)
+            guard chunk.logitRows > 0 else { return [] }
+            return try world.receive(Float.self, count: chunk.logitRows * vocabulary, from: source,
+                                     tag: Self.logitsTag)
         }
     }
 

@@ -3,12 +3,13 @@ import TridentModel
 
 /// The driver's instruction to every rank for one step, broadcast over the world group.
 ///
-/// A forward step carries a batch of micro-batches (`SequenceChunk`), each naming a
-/// *global* sequence slot (see `ModelPlacement`); every replica runs the ones in its slots.
+/// A forward step carries chunks of sequences (`SequenceChunk`), each naming a *global*
+/// sequence slot (see `ModelPlacement`); every replica runs the ones in its slots, fused into
+/// `microBatches` pipeline micro-batches (fewer when the replica has fewer chunks).
 ///
 /// Wire format, all little-endian Int32, in up to three broadcasts from the driver:
-/// 1. header `[magic, opcode, microBatchCount, tokenCount, 0, 0, 0, 0]`;
-/// 2. (forward only) `microBatchCount` descriptors `[slot, start, tokens, logits]`;
+/// 1. header `[magic, opcode, chunkCount, tokenCount, microBatches, 0, 0, 0]`;
+/// 2. (forward only) `chunkCount` descriptors `[slot, start, tokens, logits]`;
 /// 3. (forward only) the `tokenCount` token ids of all micro-batches, concatenated.
 /// Workers validate every field against the placement and the model before acting on it.
 public struct StepCommand: Sendable, Equatable {
@@ -19,8 +20,10 @@ public struct StepCommand: Sendable, Equatable {
     }
 
     public var opcode: Opcode
-    /// The micro-batches of a `.forward` step, in the order their logits are returned.
-    public var microBatches: [SequenceChunk] = []
+    /// The chunks of a `.forward` step, in the order their logits are returned.
+    public var chunks: [SequenceChunk] = []
+    /// Pipeline micro-batches each replica groups its chunks into (at least 1).
+    public var microBatches = 1
 
     /// `"TSTP"`: identifies a step header.
     public static let magic: Int32 = 0x5054_5354
@@ -28,28 +31,31 @@ public struct StepCommand: Sendable, Equatable {
     static let descriptorCount = 4
     /// Most tokens one step may carry.
     public static let maxTokens = 1 << 20
-    /// Most micro-batches one step may carry.
-    public static let maxMicroBatches = 1 << 16
+    /// Most chunks one step may carry.
+    public static let maxChunks = 1 << 16
 
-    public init(opcode: Opcode, microBatches: [SequenceChunk] = []) {
+    public init(opcode: Opcode, chunks: [SequenceChunk] = [], microBatches: Int = 1) {
+        precondition(microBatches >= 1)
         self.opcode = opcode
+        self.chunks = chunks
         self.microBatches = microBatches
     }
 
     /// Driver side: broadcasts this command from `root`. Every rank of `group` must call
     /// `broadcast` (root) or `receive` (others) in step.
     public func broadcast(over group: any Communicator, root: Int = 0) throws {
-        let tokenCount = microBatches.reduce(0) { $0 + $1.tokens.count }
-        var header: [Int32] = [Self.magic, opcode.rawValue, Int32(microBatches.count), Int32(tokenCount), 0, 0, 0, 0]
+        let tokenCount = chunks.reduce(0) { $0 + $1.tokens.count }
+        var header: [Int32] = [Self.magic, opcode.rawValue, Int32(chunks.count), Int32(tokenCount),
+                               opcode == .forward ? Int32(microBatches) : 0, 0, 0, 0]
         try header.withUnsafeMutableBytes { try group.broadcast($0, root: root) }
-        guard opcode == .forward, !microBatches.isEmpty else { return }
+        guard opcode == .forward, !chunks.isEmpty else { return }
         var descriptors: [Int32] = []
-        descriptors.reserveCapacity(microBatches.count * Self.descriptorCount)
-        for mb in microBatches {
+        descriptors.reserveCapacity(chunks.count * Self.descriptorCount)
+        for mb in chunks {
             descriptors += [Int32(mb.slot), Int32(mb.start), Int32(mb.tokens.count), Self.code(mb.logits)]
         }
         try descriptors.withUnsafeMutableBytes { try group.broadcast($0, root: root) }
-        var ids = microBatches.flatMap(\.tokens)
+        var ids = chunks.flatMap(\.tokens)
         try ids.withUnsafeMutableBytes { try group.broadcast($0, root: root) }
     }
 
@@ -67,16 +73,21 @@ public struct StepCommand: Sendable, Equatable {
         guard let opcode = Opcode(rawValue: header[1]) else {
             throw StepCommandError.malformed("unknown opcode \(header[1])")
         }
-        let count = Int(header[2]), tokenCount = Int(header[3])
+        let count = Int(header[2]), tokenCount = Int(header[3]), microBatches = Int(header[4])
         guard opcode == .forward else {
-            guard count == 0, tokenCount == 0 else { throw StepCommandError.malformed("\(opcode) step carries data") }
+            guard count == 0, tokenCount == 0, microBatches == 0 else {
+                throw StepCommandError.malformed("\(opcode) step carries data")
+            }
             return StepCommand(opcode: opcode)
         }
-        guard (1...maxMicroBatches).contains(count) else {
-            throw StepCommandError.malformed("\(count) micro-batches, expected 1...\(maxMicroBatches)")
+        guard (1...maxChunks).contains(count) else {
+            throw StepCommandError.malformed("\(count) chunks, expected 1...\(maxChunks)")
         }
         guard (count...maxTokens).contains(tokenCount) else {
-            throw StepCommandError.malformed("\(tokenCount) tokens for \(count) micro-batches (at most \(maxTokens))")
+            throw StepCommandError.malformed("\(tokenCount) tokens for \(count) chunks (at most \(maxTokens))")
+        }
+        guard (1...count).contains(microBatches) else {
+            throw StepCommandError.malformed("\(microBatches) micro-batches for \(count) chunks")
         }
         var descriptors = [Int32](repeating: 0, count: count * descriptorCount)
         try descriptors.withUnsafeMutableBytes { try group.broadcast($0, root: root) }
@@ -85,31 +96,31 @@ public struct StepCommand: Sendable, Equatable {
         if let bad = ids.first(where: { $0 < 0 || Int($0) >= vocabularySize }) {
             throw StepCommandError.malformed("token id \(bad) outside vocabulary of \(vocabularySize)")
         }
-        var microBatches: [SequenceChunk] = []
+        var chunks: [SequenceChunk] = []
         var offset = 0
         for m in 0..<count {
             let d = descriptors[m * descriptorCount ..< (m + 1) * descriptorCount].map(Int.init)
             let (slot, start, length) = (d[0], d[1], d[2])
             guard (0..<slotCount).contains(slot) else {
-                throw StepCommandError.malformed("micro-batch \(m): slot \(slot) outside 0..<\(slotCount)")
+                throw StepCommandError.malformed("chunk \(m): slot \(slot) outside 0..<\(slotCount)")
             }
             guard length >= 1, offset + length <= tokenCount else {
-                throw StepCommandError.malformed("micro-batch \(m): \(length) tokens, \(tokenCount - offset) left")
+                throw StepCommandError.malformed("chunk \(m): \(length) tokens, \(tokenCount - offset) left")
             }
             guard start >= 0, start + length <= capacity else {
-                throw StepCommandError.malformed("micro-batch \(m): positions \(start)..<\(start + length) outside the capacity \(capacity)")
+                throw StepCommandError.malformed("chunk \(m): positions \(start)..<\(start + length) outside the capacity \(capacity)")
             }
             guard let logits = decode(Int32(d[3])) else {
-                throw StepCommandError.malformed("micro-batch \(m): logits code \(d[3])")
+                throw StepCommandError.malformed("chunk \(m): logits code \(d[3])")
             }
-            microBatches.append(SequenceChunk(slot: slot, start: start, tokens: Array(ids[offset ..< offset + length]),
+            chunks.append(SequenceChunk(slot: slot, start: start, tokens: Array(ids[offset ..< offset + length]),
                                                    logits: logits))
             offset += length
         }
         guard offset == tokenCount else {
-            throw StepCommandError.malformed("micro-batches hold \(offset) tokens, header says \(tokenCount)")
+            throw StepCommandError.malformed("chunks hold \(offset) tokens, header says \(tokenCount)")
         }
-        return StepCommand(opcode: .forward, microBatches: microBatches)
+        return StepCommand(opcode: .forward, chunks: chunks, microBatches: microBatches)
     }
 
     static func code(_ l: LogitsRequest) -> Int32 {

@@ -25,6 +25,9 @@ struct BenchModelCommand: ParsableCommand {
     @Option(help: "Repetitions; the best is reported.")
     var repetitions: Int = 2
 
+    @Option(help: "Decode schedule with --pp: overlapped (each group of sequences re-enters the pipeline as soon as its logits are back) or gpipe (every step fills and drains the pipeline).")
+    var schedule: DecodeSchedule = .overlapped
+
     @Flag(help: "Print one JSON object.")
     var json = false
 
@@ -39,16 +42,27 @@ struct BenchModelCommand: ParsableCommand {
         var session = ParallelSession(model: model, parallel: parallel, capacity: promptTokens + decodeTokens + 1)
         session.slotsPerReplica = (prompts + parallel.dp - 1) / parallel.dp
         let parameters = BenchParameters(promptTokens: promptTokens, decodeTokens: decodeTokens, prompts: prompts,
-                                         repetitions: max(1, repetitions))
+                                         repetitions: max(1, repetitions), schedule: schedule)
         let json = self.json, parallel = self.parallel, modelPath = model.model
         let threads = model.threadsPerRank(ranksOnThisMachine: parallel.worldSize)
         try session.run { runner in
             let measured = try parameters.measure(runner)
             let report = BenchModelReport(parallel: parallel, placement: runner.placement, threads: threads,
-                                          parameters: parameters, measured: measured)
+                                          parameters: parameters, measured: measured,
+                                          groupsInFlight: parameters.groups(runner).count)
             print(json ? try report.jsonLine() : report.text(model: modelPath))
         }
     }
+}
+
+/// How decode steps go through a pipeline.
+enum DecodeSchedule: String, ExpressibleByArgument, CaseIterable {
+    /// The sequences are split into one group per stage, each with its own step in flight:
+    /// a group re-enters stage 0 as soon as its logits are back (steady state, no flush).
+    case overlapped
+    /// One step for all sequences, fused into one micro-batch per stage, filling and draining
+    /// the pipeline every step (GPipe's bubble, `(P-1)/(M+P-1)`).
+    case gpipe
 }
 
 /// What `bench model` runs: `prompts` sequences, each a `promptTokens` prompt then
@@ -58,6 +72,7 @@ struct BenchParameters {
     let decodeTokens: Int
     let prompts: Int
     let repetitions: Int
+    let schedule: DecodeSchedule
 
     struct Measured {
         var prefillSeconds = Double.infinity
@@ -72,8 +87,8 @@ struct BenchParameters {
     }
 
     /// Runs the repetitions; the best prefill and decode times are kept. One step prefills every
-    /// prompt (cut into chunks when a pipeline needs more micro-batches), then each decode step
-    /// runs one token of every sequence.
+    /// prompt (cut into chunks when a pipeline needs more micro-batches), then every sequence
+    /// decodes `decodeTokens` tokens, greedily, following `schedule`.
     func measure(_ runner: DistributedRunner) throws -> Measured {
         let vocabulary = runner.configuration.vocabularySize
         let chunks = BatchGenerator.chunksPerPrompt(stages: runner.pipelineStages,
@@ -81,26 +96,50 @@ struct BenchParameters {
         var measured = Measured()
         for _ in 0..<repetitions {
             let prefill = (0..<prompts).flatMap {
-                BatchGenerator.prefillMicroBatches(prompt($0, vocabulary: vocabulary), slot: $0, chunks: chunks,
-                                                   longestChunk: 512)
+                BatchGenerator.prefillChunks(prompt($0, vocabulary: vocabulary), slot: $0, chunks: chunks,
+                                             longestChunk: 512)
             }
             let t0 = DispatchTime.now().uptimeNanoseconds
-            var logits = try runner.forward(prefill).filter { !$0.isEmpty }
+            let first = try runner.forward(prefill).filter { !$0.isEmpty }.map(Sampler.argmax)
             let t1 = DispatchTime.now().uptimeNanoseconds
             try runner.resetStatistics()
             let t2 = DispatchTime.now().uptimeNanoseconds
-            for step in 0..<decodeTokens {
-                let batch = (0..<prompts).map {
-                    SequenceChunk(slot: $0, start: promptTokens + step, tokens: [Sampler.argmax(logits[$0])],
-                                       logits: .last)
-                }
-                logits = try runner.forward(batch)
-            }
+            try decode(runner, first: first)
             let t3 = DispatchTime.now().uptimeNanoseconds
             measured.ranks = try runner.rankStatistics()
             measured.prefillSeconds = min(measured.prefillSeconds, Double(t1 - t0) / 1e9)
             measured.decodeSeconds = min(measured.decodeSeconds, Double(t3 - t2) / 1e9)
         }
         return measured
+    }
+
+    /// The sequences' slots in groups that each have one step in flight.
+    func groups(_ runner: DistributedRunner) -> [[Int]] {
+        guard schedule == .overlapped else { return [Array(0..<prompts)] }
+        return runner.overlapGroups.map { $0.filter { $0 < prompts } }.filter { !$0.isEmpty }
+    }
+
+    /// `decodeTokens` steps of every sequence, starting from the tokens sampled after the prompt.
+    private func decode(_ runner: DistributedRunner, first: [Int32]) throws {
+        let groups = groups(runner)
+        var next = first               // by slot
+        var steps = [Int](repeating: 0, count: groups.count)
+        func submit(_ g: Int) throws {
+            let chunks = groups[g].map {
+                SequenceChunk(slot: $0, start: promptTokens + steps[g], tokens: [next[$0]], logits: .last)
+            }
+            try runner.submit(chunks, microBatches: groups.count > 1 ? 1 : nil)
+        }
+        for g in groups.indices { try submit(g) }
+        var running = groups.count, g = 0
+        while running > 0 {
+            if steps[g] < decodeTokens {
+                let logits = try runner.collect()
+                for (i, slot) in groups[g].enumerated() { next[slot] = Sampler.argmax(logits[i]) }
+                steps[g] += 1
+                if steps[g] < decodeTokens { try submit(g) } else { running -= 1 }
+            }
+            g = (g + 1) % groups.count
+        }
     }
 }

@@ -14,15 +14,21 @@ struct BenchModelReport {
     var prefillRate: Double { Double(parameters.prompts * parameters.promptTokens) / measured.prefillSeconds }
     /// Aggregate generated tokens per second over all sequences.
     var decodeRate: Double { Double(parameters.prompts * parameters.decodeTokens) / measured.decodeSeconds }
-    /// Micro-batches each replica's pipeline runs per decode step: its sequences fused into
-    /// one per stage (`PipelineExecutor`'s default grouping).
+    /// The schedule that actually ran: overlapping needs more than one group in flight.
+    var schedule: DecodeSchedule { groupsInFlight > 1 ? .overlapped : .gpipe }
+    /// Groups of sequences with a decode step in flight at once (1 for `gpipe`).
+    let groupsInFlight: Int
+    /// Micro-batches each replica's pipeline holds per decode round: with `gpipe` its sequences
+    /// fused into one per stage; overlapped, one per group.
     var microBatchesPerStep: Int {
-        min(parameters.prompts, placement.slotsPerReplica, placement.layout.pipeline)
+        schedule == .overlapped ? groupsInFlight
+            : min(parameters.prompts, placement.slotsPerReplica, placement.layout.pipeline)
     }
-    /// GPipe's bubble for this step shape: `(P-1)/(M+P-1)` of each stage's time is idle.
+    /// The idle share each stage should see: GPipe fills and drains the pipeline every step,
+    /// `(P-1)/(M+P-1)`; overlapped groups keep stages busy once `M >= P`, `1 - M/max(M, P)`.
     var predictedBubble: Double {
         let p = Double(placement.layout.pipeline), m = Double(microBatchesPerStep)
-        return (p - 1) / (m + p - 1)
+        return schedule == .gpipe ? (p - 1) / (m + p - 1) : 1 - m / max(m, p)
     }
     var meanIdleFraction: Double {
         measured.ranks.map { 1 - $0.busyFraction }.reduce(0, +) / Double(max(measured.ranks.count, 1))
@@ -40,6 +46,7 @@ struct BenchModelReport {
             "decode_tokens": parameters.decodeTokens,
             "prefill_tokens_per_second": prefillRate, "decode_tokens_per_second": decodeRate,
             "micro_batches_per_step": microBatchesPerStep, "predicted_bubble": predictedBubble,
+            "schedule": schedule.rawValue,
             "mean_idle_fraction": meanIdleFraction,
             "peak_rss_bytes": measured.ranks.map(\.peakRSSBytes).max() ?? 0,
             "ranks": measured.ranks.map { r in
@@ -64,9 +71,9 @@ struct BenchModelReport {
                    parameters.decodeTokens),
         ]
         if placement.layout.pipeline > 1 {
-            lines.append(String(format: "bubble:  predicted %.1f%% (GPipe, P=%d, M=%d), measured mean idle %.1f%%",
-                                predictedBubble * 100, placement.layout.pipeline, microBatchesPerStep,
-                                meanIdleFraction * 100))
+            lines.append(String(format: "bubble:  predicted %.1f%% (%@ schedule, P=%d, M=%d), measured mean idle %.1f%%",
+                                predictedBubble * 100, schedule.rawValue, placement.layout.pipeline,
+                                microBatchesPerStep, meanIdleFraction * 100))
         }
         for r in measured.ranks {
             lines.append(String(format: "rank %d (tp %d, pp %d, dp %d): peak RSS %.1f MiB, busy %.1f%%, idle %.1f%%, "

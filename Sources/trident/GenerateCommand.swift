@@ -70,7 +70,7 @@ struct GenerateCommand: ParsableCommand {
         try session.run { runner in
             let tokenizer = try Tokenizer(gguf: GGUFFile(path: path))
             let requests = try prompts.map { try sampling.request(PromptBuilder.tokens($0, chat: chat, tokenizer: tokenizer)) }
-            var printer = OrderedPrinter(count: prompts.count)
+            var printer = OrderedPrinter()
             let started = DispatchTime.now().uptimeNanoseconds
             let generator = BatchGenerator(runner: runner, tokenizer: tokenizer)
             let results = try generator.generate(requests, onFinish: { index, result in
@@ -96,7 +96,6 @@ struct GenerateCommand: ParsableCommand {
 struct OrderedPrinter {
     private var pending: [Int: String] = [:]
     private var next = 0
-    init(count: Int) {}
 
     mutating func finished(_ index: Int, _ render: () throws -> String) {
         pending[index] = (try? render()) ?? "{\"index\":\(index),\"error\":\"could not render the result\"}"

@@ -104,16 +104,18 @@ struct PipelineCLITests {
         #expect(result.stderr.contains("rank 1"), "\(result.transcript)")
     }
 
-    @Test("bench model --prompts 4 --pp 2 reports aggregate rates, the predicted bubble and per-rank busy time")
-    func bench() throws {
+    @Test("bench model --prompts 4 --pp 2 reports aggregate rates, the predicted bubble of its schedule and per-rank busy time",
+          arguments: [("overlapped", 0.0), ("gpipe", 1.0 / 3)])
+    func bench(schedule: String, bubble: Double) throws {
         let result = try runCLI(["bench", "model", "--model", Self.model, "--prompts", "4", "--pp", "2", "--backend", "tcp",
                                  "--threads", "1", "--prompt-tokens", "16", "--decode-tokens", "8", "--repetitions", "1",
-                                 "--json"])
+                                 "--schedule", schedule, "--json"])
         #expect(result.status == 0, "\(result.transcript)")
         let report = try result.lastJSON()
         #expect(report["pp"] as? Int == 2 && report["prompts"] as? Int == 4 && report["micro_batches_per_step"] as? Int == 2)
-        // 4 sequences fused into 2 micro-batches: (P-1)/(M+P-1) = 1/3.
-        #expect(abs((report["predicted_bubble"] as? Double ?? 0) - 1.0 / 3) < 1e-12)
+        #expect(report["schedule"] as? String == schedule)
+        // gpipe: 4 sequences fused into 2 micro-batches, (P-1)/(M+P-1) = 1/3; overlapped: 2 groups keep 2 stages busy.
+        #expect(abs((report["predicted_bubble"] as? Double ?? -1) - bubble) < 1e-12)
         #expect((report["decode_tokens_per_second"] as? Double ?? 0) > 0)
         let ranks = report["ranks"] as? [[String: Any]] ?? []
         #expect(ranks.map { $0["pp"] as? Int } == [0, 1])

@@ -29,7 +29,7 @@ struct HybridParallelTests {
     }
 
     static func run(_ runner: DistributedRunner, prompt: [Int32]) throws -> Outcome {
-        let chunks = BatchGenerator.prefillMicroBatches(prompt, slot: 0, chunks: 3, longestChunk: 512).map {
+        let chunks = BatchGenerator.prefillChunks(prompt, slot: 0, chunks: 3, longestChunk: 512).map {
             SequenceChunk(slot: $0.slot, start: $0.start, tokens: $0.tokens, logits: .all)
         }
         let all = try runner.forward(chunks).flatMap { $0 }

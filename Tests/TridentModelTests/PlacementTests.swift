@@ -90,13 +90,13 @@ struct PlacementTests {
 
 @Suite("Step commands between the driver and the workers")
 struct StepCommandTests {
-    @Test("a forward step with several micro-batches arrives intact")
+    @Test("a forward step with several chunks arrives intact")
     func roundTrip() throws {
-        let command = StepCommand(opcode: .forward, microBatches: [
+        let command = StepCommand(opcode: .forward, chunks: [
             SequenceChunk(slot: 3, start: 0, tokens: [1, 2, 3], logits: .none),
             SequenceChunk(slot: 3, start: 3, tokens: [4], logits: .last),
             SequenceChunk(slot: 0, start: 7, tokens: [5, 6], logits: .all),
-        ])
+        ], microBatches: 2)
         let received = try LocalCommunicator.run(size: 3) { group -> StepCommand? in
             if group.rank == 0 { try command.broadcast(over: group); return nil }
             return try StepCommand.receive(over: group, slotCount: 4, capacity: 16, vocabularySize: 10)
@@ -131,9 +131,11 @@ struct StepCommandTests {
         #expect(try Self.rejection(header: [7, 1, 1, 1, 0, 0, 0, 0]).contains("magic"))
         #expect(try Self.rejection(header: [m, 9, 0, 0, 0, 0, 0, 0]).contains("unknown opcode 9"))
         #expect(try Self.rejection(header: [m, 3, 1, 0, 0, 0, 0, 0]).contains("carries data"))
-        #expect(try Self.rejection(header: [m, 1, 0, 0, 0, 0, 0, 0]).contains("0 micro-batches"))
-        #expect(try Self.rejection(header: [m, 1, 2, 1, 0, 0, 0, 0]).contains("1 tokens for 2 micro-batches"))
-        let one: [Int32] = [m, 1, 1, 2, 0, 0, 0, 0]
+        #expect(try Self.rejection(header: [m, 1, 0, 0, 1, 0, 0, 0]).contains("0 chunks"))
+        #expect(try Self.rejection(header: [m, 1, 2, 1, 1, 0, 0, 0]).contains("1 tokens for 2 chunks"))
+        #expect(try Self.rejection(header: [m, 1, 2, 2, 3, 0, 0, 0]).contains("3 micro-batches for 2 chunks"))
+        #expect(try Self.rejection(header: [m, 1, 2, 2, 0, 0, 0, 0]).contains("0 micro-batches for 2 chunks"))
+        let one: [Int32] = [m, 1, 1, 2, 1, 0, 0, 0]
         #expect(try Self.rejection(header: one, descriptors: [4, 0, 2, 1], tokens: [1, 2]).contains("slot 4 outside 0..<4"))
         #expect(try Self.rejection(header: one, descriptors: [0, 15, 2, 1], tokens: [1, 2]).contains("outside the capacity 16"))
         #expect(try Self.rejection(header: one, descriptors: [0, 0, 3, 1], tokens: [1, 2]).contains("3 tokens, 2 left"))
