@@ -7,17 +7,19 @@ import TridentTokenizer
 /// Every step carries one chunk per active sequence: its prompt (cut into pieces when a
 /// pipeline needs them) the first time, then the one token it sampled last. A finished
 /// sequence frees its slot for the next waiting prompt (continuous batching). The chunks of a
-/// step are fused into micro-batches (one per pipeline stage), each run as one pass that reads
-/// every weight once for all its sequences; with pipeline parallelism the micro-batches flow
-/// through the stages one after another, so stage `s` works on one while stage `s+1` works on
-/// the previous one; with data parallelism the slots, and so the sequences, are spread over
-/// the replicas. A single sequence decoding alone cannot overlap across stages: each token
+/// step are fused into micro-batches, each run as one pass that reads every weight once for
+/// all its sequences. The sequences are split into `runner.overlapGroups`, one per pipeline
+/// stage, each with one step in flight: a group's next step enters stage 0 as soon as its
+/// logits are back, while the other groups are in later stages. A step that prefills is cut
+/// into one micro-batch per stage (so a lone prompt is pipelined too); a decode step is one
+/// micro-batch. With data parallelism the slots, and so the sequences, are spread over the
+/// replicas. A single sequence decoding alone cannot overlap across stages: each token
 /// needs the previous one's logits, so P stages take turns and each is idle (P-1)/P of the
 /// time. Only its prompt, cut into chunks, is pipelined.
 public final class BatchGenerator {
     public let runner: any ModelRunner
     public let tokenizer: Tokenizer
-    /// Longest prompt chunk run as one micro-batch.
+    /// Longest prompt chunk (passes are also capped at `DistributedRunner.rowsPerPass` rows).
     public var prefillChunk = 512
 
     public init(runner: any ModelRunner, tokenizer: Tokenizer) {

@@ -31,13 +31,22 @@ public final class DistributedRunner: ModelRunner {
         return (0..<groups).map { g in (0..<slotCount).filter { placement.localSlot($0) % groups == g } }
     }
 
+    /// Most rows one fused pass should hold: a step with more tokens is split into more
+    /// micro-batches (at chunk boundaries), bounding scratch memory and the time a pipeline
+    /// stage spends on one micro-batch.
+    public static let rowsPerPass = 512
+
     /// Validates the step (the workers check it again), broadcasts it and runs this rank's part.
+    /// The chunks are fused into `microBatches` micro-batches, or more when they would exceed
+    /// `rowsPerPass` rows each.
     /// - Throws: `KVCacheError` for a slot or positions outside the cache, `StepCommandError`
-    ///   for a token outside the vocabulary, before any rank is told about the step.
+    ///   for a token outside the vocabulary or a step over the size limits, before any rank is
+    ///   told about the step.
     public func submit(_ chunks: [SequenceChunk], microBatches: Int? = nil) throws {
         precondition(!stopped, "runner was shut down")
         precondition(!chunks.isEmpty, "a step needs at least one chunk")
         precondition(outstanding.count < maxInFlight, "\(outstanding.count) steps outstanding already")
+        try StepCommand.checkSize(chunks)
         let vocabulary = configuration.vocabularySize
         for chunk in chunks {
             guard chunk.slot < slotCount else { throw KVCacheError.noSuchSlot(slot: chunk.slot, slotCount: slotCount) }
@@ -48,7 +57,9 @@ public final class DistributedRunner: ModelRunner {
                 throw StepCommandError.malformed("token id \(bad) outside vocabulary of \(vocabulary)")
             }
         }
-        let groups = min(max(1, microBatches ?? pipelineStages), chunks.count)
+        let rows = chunks.reduce(0) { $0 + $1.tokens.count }
+        let bySize = (rows + Self.rowsPerPass - 1) / Self.rowsPerPass
+        let groups = min(max(1, microBatches ?? pipelineStages, bySize), chunks.count)
         let command = StepCommand(opcode: .forward, chunks: chunks, microBatches: groups)
         try command.broadcast(over: runtime.world)
         outstanding.append((chunks, try runtime.run(command)))
@@ -67,6 +78,7 @@ public final class DistributedRunner: ModelRunner {
     }
 
     public func resetStatistics() throws {
+        precondition(!stopped && outstanding.isEmpty, "collect every step before other commands")
         try StepCommand(opcode: .resetStatistics).broadcast(over: runtime.world)
         runtime.resetStatistics()
     }

@@ -10,7 +10,7 @@ import TridentModel
 /// Wire format, all little-endian Int32, in up to three broadcasts from the driver:
 /// 1. header `[magic, opcode, chunkCount, tokenCount, microBatches, 0, 0, 0]`;
 /// 2. (forward only) `chunkCount` descriptors `[slot, start, tokens, logits]`;
-/// 3. (forward only) the `tokenCount` token ids of all micro-batches, concatenated.
+/// 3. (forward only) the `tokenCount` token ids of all chunks, concatenated.
 /// Workers validate every field against the placement and the model before acting on it.
 public struct StepCommand: Sendable, Equatable {
     public enum Opcode: Int32, Sendable {
@@ -60,8 +60,8 @@ public struct StepCommand: Sendable, Equatable {
     }
 
     /// Worker side: receives the next command broadcast from `root` and validates it: every
-    /// slot below `slotCount`, every micro-batch inside `capacity` positions, every token id
-    /// below `vocabularySize`.
+    /// slot below `slotCount`, every chunk inside `capacity` positions, every token id below
+    /// `vocabularySize`, the counts within `maxChunks` and `maxTokens`.
     /// - Throws: `StepCommandError.malformed` naming the first bad field.
     public static func receive(over group: any Communicator, root: Int = 0, slotCount: Int, capacity: Int,
                                vocabularySize: Int) throws -> StepCommand {
@@ -123,6 +123,18 @@ public struct StepCommand: Sendable, Equatable {
         return StepCommand(opcode: .forward, chunks: chunks, microBatches: microBatches)
     }
 
+    /// Driver side: the size limits the workers enforce, checked before anything is sent.
+    /// - Throws: `StepCommandError.tooLarge` naming the limit.
+    public static func checkSize(_ chunks: [SequenceChunk]) throws {
+        guard chunks.count <= maxChunks else {
+            throw StepCommandError.tooLarge("\(chunks.count) chunks in one step (at most \(maxChunks))")
+        }
+        let tokens = chunks.reduce(0) { $0 + $1.tokens.count }
+        guard tokens <= maxTokens else {
+            throw StepCommandError.tooLarge("\(tokens) tokens in one step (at most \(maxTokens)); use fewer or shorter sequences at once")
+        }
+    }
+
     static func code(_ l: LogitsRequest) -> Int32 {
         switch l { case .none: 0; case .last: 1; case .all: 2 }
     }
@@ -135,7 +147,12 @@ public struct StepCommand: Sendable, Equatable {
 /// A step command that failed validation on a worker.
 public enum StepCommandError: Error, CustomStringConvertible {
     case malformed(String)
+    /// Refused by the driver before sending: over the limits workers accept.
+    case tooLarge(String)
     public var description: String {
-        switch self { case .malformed(let s): return "malformed step command from the driver: \(s)" }
+        switch self {
+        case .malformed(let s): return "malformed step command from the driver: \(s)"
+        case .tooLarge(let s): return "step too large: \(s)"
+        }
     }
 }

@@ -8,7 +8,7 @@ import TridentTokenizer
 public final class TextGenerator {
     public let runner: any ModelRunner
     public let tokenizer: Tokenizer
-    /// Longest prompt chunk run as one micro-batch.
+    /// Longest prompt chunk (passes are also capped at `DistributedRunner.rowsPerPass` rows).
     public var prefillChunk = 512
 
     public init(runner: any ModelRunner, tokenizer: Tokenizer) {

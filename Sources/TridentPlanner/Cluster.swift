@@ -34,9 +34,13 @@ public struct Cluster: Sendable, Equatable {
     public var intraNode: Link
     /// Link between devices of different nodes.
     public var interNode: Link
+    /// Whether a device streams memory while it computes, so a pass costs the larger of its
+    /// compute and memory times (a GPU roofline); when false they add up (a CPU core that
+    /// dequantizes weights and then multiplies them).
+    public var overlapsComputeAndMemory: Bool
 
     public init(deviceCount: Int, devicesPerNode: Int, memoryBytes: Double, flopsPerSecond: Double,
-                memoryBandwidth: Double, intraNode: Link, interNode: Link) {
+                memoryBandwidth: Double, intraNode: Link, interNode: Link, overlapsComputeAndMemory: Bool = true) {
         precondition(deviceCount >= 1, "need at least one device")
         precondition(devicesPerNode >= 1, "need at least one device per node")
         precondition(memoryBytes > 0 && flopsPerSecond > 0 && memoryBandwidth > 0,
@@ -48,6 +52,13 @@ public struct Cluster: Sendable, Equatable {
         self.memoryBandwidth = memoryBandwidth
         self.intraNode = intraNode
         self.interNode = interNode
+        self.overlapsComputeAndMemory = overlapsComputeAndMemory
+    }
+
+    /// Seconds of a pass with `flops` of arithmetic and `bytes` of memory traffic on one device.
+    public func passTime(flops: Double, bytes: Double) -> Double {
+        let compute = flops / flopsPerSecond, memory = bytes / memoryBandwidth
+        return overlapsComputeAndMemory ? max(compute, memory) : compute + memory
     }
 
     /// Node that holds world rank `rank`.

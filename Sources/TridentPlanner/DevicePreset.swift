@@ -17,6 +17,8 @@ public struct DeviceDescription: Sendable, Equatable {
     /// KV-cache and activation formats the engine uses on this device.
     public var kvCacheFormat: NumericFormat
     public var activationFormat: NumericFormat
+    /// See `Cluster.overlapsComputeAndMemory`: true for GPUs, false for a CPU core.
+    public var overlapsComputeAndMemory: Bool = true
 }
 
 /// Named device descriptions.
@@ -48,7 +50,7 @@ public enum DevicePreset: String, Sendable, CaseIterable {
             let link = Link(bandwidth: 1.35e9, latency: 230e-6)
             return DeviceDescription(memoryBytes: nil, flopsPerSecond: 37e9, memoryBandwidth: 3.5e9,
                                      intraNode: link, interNode: link, devicesPerNode: nil, singleNode: true,
-                                     kvCacheFormat: .f32, activationFormat: .f32)
+                                     kvCacheFormat: .f32, activationFormat: .f32, overlapsComputeAndMemory: false)
         case .a100_80gb:
             return DeviceDescription(memoryBytes: 80e9, flopsPerSecond: 312e12, memoryBandwidth: 2.039e12,
                                      intraNode: Link(bandwidth: 300e9, latency: 5e-6),

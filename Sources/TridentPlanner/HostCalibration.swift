@@ -1,10 +1,9 @@
 /// Effective rates of this host's "devices" (one core each: one rank, one thread) derived
 /// from two quick measurements, so that predictions use measured rates as inputs:
 ///
-/// - `trident bench model --model M --tp 1 --threads 1 --json`: the decode step's bytes (as
-///   the cost model counts them: every weight once plus the KV cache) times the measured
-///   decode tokens/s gives the effective memory bandwidth; the prefill's FLOPs over its
-///   measured time give the compute rate.
+/// - `trident bench model --model M --tp 1 --threads 1 --json`: the prefill and one decode
+///   step, each priced as FLOPs / compute rate + bytes / memory bandwidth (the bookkeeping of
+///   the cost model; a CPU core does not overlap the two), give two equations for the two rates.
 /// - `trident bench allreduce --backend tcp --nproc 2 --sizes ... --json`: a least-squares
 ///   alpha-beta line through the timings gives the link's latency and bandwidth.
 ///
@@ -42,15 +41,24 @@ public struct HostCalibration: Sendable, Equatable {
         let prefillSeconds = work.prefillTokens / singleRank.prefillTokensPerSecond
         let stepSeconds = work.decodeTokens / singleRank.decodeTokensPerSecond
         let link = try allReduce.fittedLink()
-        let flops = work.prefillFLOPs / prefillSeconds
-        let bandwidth = work.decodeBytes / stepSeconds
+        // A CPU core's compute and memory times add up (`Cluster.overlapsComputeAndMemory`):
+        // solve prefill = F_p/F + B_p/B and decode step = F_d/F + B_d/B for the two rates.
+        let determinant = work.prefillFLOPs * work.decodeBytes - work.decodeFLOPs * work.prefillBytes
+        let inverseFlops = (prefillSeconds * work.decodeBytes - stepSeconds * work.prefillBytes) / determinant
+        let inverseBandwidth = (work.prefillFLOPs * stepSeconds - work.decodeFLOPs * prefillSeconds) / determinant
+        guard inverseFlops > 0, inverseBandwidth > 0 else {
+            throw .malformed(command: "trident bench model --json", reason: String(
+                format: "prefill %.3f s and decode step %.4f s admit no positive compute and memory rates",
+                prefillSeconds, stepSeconds))
+        }
+        let flops = 1 / inverseFlops, bandwidth = 1 / inverseBandwidth
         let sizes = allReduce.results.map { "\($0.bytes)" }.joined(separator: ",")
         self.init(flopsPerSecond: flops, memoryBandwidth: bandwidth, link: link, derivation: [
-            "memory bandwidth \(Formatting.rate(bandwidth)) = \(Formatting.bytes(work.decodeBytes)) per decode step "
-                + "(weights + KV cache) x \(Formatting.tokensPerSecond(singleRank.decodeTokensPerSecond)) tokens/s "
-                + "(bench model, TP=1, 1 thread)",
-            String(format: "compute %.1f GFLOP/s = %.2f GFLOP per %d-token prefill / %.3f s", flops / 1e9,
-                   work.prefillFLOPs / 1e9, singleRank.promptTokens, prefillSeconds),
+            String(format: "compute %.1f GFLOP/s and memory bandwidth %@ reproduce both single-rank times as "
+                   + "compute + memory: %d-token prefill %.3f s (%.2f GFLOP, %@), decode step %.4f s (%.2f GFLOP, "
+                   + "%@; bench model, TP=1, 1 thread)", flops / 1e9, Formatting.rate(bandwidth),
+                   singleRank.promptTokens, prefillSeconds, work.prefillFLOPs / 1e9, Formatting.bytes(work.prefillBytes),
+                   stepSeconds, work.decodeFLOPs / 1e9, Formatting.bytes(work.decodeBytes)),
             String(format: "link latency %.2f us, bandwidth %@ (alpha-beta fit of bench allreduce, 2 ranks, sizes %@)",
                    link.latency * 1e6, Formatting.rate(link.bandwidth), sizes),
         ])
@@ -59,7 +67,7 @@ public struct HostCalibration: Sendable, Equatable {
     /// A one-node cluster of `devices` such devices with `memoryBytes` each.
     public func cluster(devices: Int, memoryBytes: Double) -> Cluster {
         Cluster(deviceCount: devices, devicesPerNode: devices, memoryBytes: memoryBytes, flopsPerSecond: flopsPerSecond,
-                memoryBandwidth: memoryBandwidth, intraNode: link, interNode: link)
+                memoryBandwidth: memoryBandwidth, intraNode: link, interNode: link, overlapsComputeAndMemory: false)
     }
 }
 

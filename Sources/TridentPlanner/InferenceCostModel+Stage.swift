@@ -19,7 +19,7 @@ extension InferenceCostModel {
 
         func roofline(rank: Int, stage: Int, pass: Pass) -> Double {
             let w = work(rank: rank, stage: stage, pass: pass)
-            return max(w.flops / cluster.flopsPerSecond, w.bytes / cluster.memoryBandwidth)
+            return cluster.passTime(flops: w.flops, bytes: w.bytes)
         }
 
         /// Arithmetic (FLOPs) and memory traffic (bytes: weights read once, KV cache read

@@ -66,7 +66,7 @@ struct TrainingStageCalculator {
         let flops = forward * (forwardPasses + 2)
         let parameters = Double(geometry.parameterElements(rank: rank, stage: stage, model: model))
         let bytes = parameters * workload.computeBytes * (forwardPasses + 2)
-        return max(flops / cluster.flopsPerSecond, bytes / cluster.memoryBandwidth)
+        return cluster.passTime(flops: flops, bytes: bytes)
     }
 
     /// Messages of one micro-batch on `stage`: per layer 2 TP all-reduces per forward pass

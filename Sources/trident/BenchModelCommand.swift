@@ -32,10 +32,10 @@ struct BenchModelCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard promptTokens >= 1, decodeTokens >= 1 else {
-            throw ValidationError("--prompt-tokens and --decode-tokens must be at least 1")
+        guard (1...1 << 20).contains(promptTokens), (1...1 << 20).contains(decodeTokens) else {
+            throw ValidationError("--prompt-tokens and --decode-tokens must be in 1...\(1 << 20)")
         }
-        guard prompts >= 1 else { throw ValidationError("--prompts must be at least 1") }
+        guard (1...1 << 16).contains(prompts) else { throw ValidationError("--prompts must be in 1...\(1 << 16)") }
     }
 
     func run() throws {

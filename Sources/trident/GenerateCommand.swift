@@ -32,7 +32,7 @@ struct GenerateCommand: ParsableCommand {
         guard (prompt == nil) != (promptsFile == nil) else {
             throw ValidationError("give either --prompt or --prompts-file")
         }
-        guard maxSequences >= 1 else { throw ValidationError("--max-sequences must be at least 1") }
+        guard (1...1 << 16).contains(maxSequences) else { throw ValidationError("--max-sequences must be in 1...\(1 << 16)") }
     }
 
     func run() throws {

@@ -58,7 +58,7 @@ struct ParallelOptions: ParsableArguments {
         guard tp >= 1 else { throw ValidationError("--tp must be at least 1") }
         guard pp >= 1 else { throw ValidationError("--pp must be at least 1") }
         guard dp >= 1 else { throw ValidationError("--dp must be at least 1") }
-        guard worldSize <= 4096 else { throw ValidationError("--tp x --pp x --dp = \(worldSize) ranks is too many (at most 4096)") }
+        guard tp <= 4096, pp <= 4096, dp <= 4096, worldSize <= 4096 else { throw ValidationError("--tp x --pp x --dp = \(worldSize) ranks is too many (at most 4096)") }
         if pipelineLayers != nil && pp == 1 {
             throw ValidationError("--pipeline-layers needs --pp 2 or more")
         }
@@ -101,7 +101,7 @@ struct SamplingOptions: ParsableArguments {
     var topLogprobs: Int = 0
 
     func validate() throws {
-        guard maxTokens >= 0 else { throw ValidationError("--max-tokens must be >= 0") }
+        guard maxTokens >= 0 && maxTokens <= 1 << 24 else { throw ValidationError("--max-tokens must be in 0...\(1 << 24)") }
         guard temperature >= 0 else { throw ValidationError("--temperature must be >= 0") }
         guard topK >= 0 else { throw ValidationError("--top-k must be >= 0") }
         guard topP > 0 && topP <= 1 else { throw ValidationError("--top-p must be in (0, 1]") }

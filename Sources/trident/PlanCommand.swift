@@ -25,7 +25,9 @@ struct PlanCommand: ParsableCommand {
               cache, as the cost model counts them) x decode tokens/s of
               `trident bench model --model M --tp 1 --threads 1 --json`
               (effective: includes dequantization);
-            - compute 37 GFLOP/s = prefill FLOPs / prefill seconds (same run);
+            - compute 37 GFLOP/s = prefill FLOPs / prefill seconds (same run).
+              A core's compute and memory times add up (no roofline overlap);
+              --calibrate solves both rates from the prefill and decode times;
             - link bandwidth 1.35 GB/s: alpha-beta fit of `trident bench
               allreduce --backend tcp --nproc 2 --sizes 2304,4096,196608 --json`;
             - link latency 230 us: one 2304-byte all-reduce between two ranks
@@ -38,16 +40,16 @@ struct PlanCommand: ParsableCommand {
             compute between collectives); if that costs more than the fit, the
             difference becomes the link latency. Explicit options still win.
 
-            --measure (GGUF model, inference, batch 1) runs the one-device TP=1
-            baseline and the top configurations that are TP-only and need at
-            most one core per rank, each with `trident bench model --tp N
+            --measure (GGUF model, inference) runs the one-device TP=1 baseline
+            and the top configurations that need at most one core per rank, each
+            with `trident bench model --tp T --pp P --dp D --prompts <batch>
             --backend tcp --threads 1 --json` as a child of this binary (prompt
             and decode lengths from --prompt-length/--output-length), and prints
             predicted vs measured decode tokens/s, memory per device (plus this
             process's RSS as the runtime baseline) vs peak RSS, communication
-            share, and measured/predicted ratios. PP and DP configurations are
-            listed as not measured. On a shared host results move with the load
-            (printed at the end). Calibration check (SmolLM2, TP=1 and TP=2):
+            share, and measured/predicted ratios. Configurations needing more
+            cores are listed as not measured. On a shared host results move with
+            the load (printed at the end). Calibration check (SmolLM2, TP=1 and TP=2):
               trident plan --model models/SmolLM2-135M-Instruct.Q4_1.gguf \\
                 --device-preset cpu-local --devices 2 --prompt-length 128 \\
                 --output-length 128 --calibrate --measure
@@ -68,7 +70,7 @@ struct PlanCommand: ParsableCommand {
     @Flag(help: "Print the plan as one JSON object.") var json = false
     @Flag(help: "Measure this host's rates (bench model TP=1, bench allreduce) and plan with them; implies --device-preset cpu-local.")
     var calibrate = false
-    @Flag(help: "Run the top TP-only configurations locally and print measured next to predicted.")
+    @Flag(help: "Run the top configurations that fit this host's cores locally and print measured next to predicted.")
     var measure = false
     @Option(help: "With --measure: how many of the top fitting configurations to list.") var measureTop = 3
     @Option(help: "With --measure/--calibrate: repetitions of each bench run (the best is kept).") var measureRepetitions = 2

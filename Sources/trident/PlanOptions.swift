@@ -54,7 +54,8 @@ struct PlanClusterOptions: ParsableArguments {
                        memoryBytes: deviceMemory ?? device.memoryBytes ?? HostFacts.memoryPerCore,
                        flopsPerSecond: deviceTflops.map { $0 * 1e12 } ?? calibration?.flopsPerSecond ?? device.flopsPerSecond,
                        memoryBandwidth: deviceMemoryBandwidth ?? calibration?.memoryBandwidth ?? device.memoryBandwidth,
-                       intraNode: intra, interNode: inter)
+                       intraNode: intra, interNode: inter,
+                       overlapsComputeAndMemory: calibration == nil ? device.overlapsComputeAndMemory : false)
     }
 }
 
