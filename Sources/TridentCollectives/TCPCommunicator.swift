@@ -64,27 +64,22 @@ public final class TCPCommunicator: Communicator, CollectiveAlgorithmReporting, 
 
     /// Runs one operation: poison check, a fresh tag, the deadline, error translation.
     func perform<T>(_ operation: String, _ body: (TCPOperation) throws(TCPMeshFailure) -> T) throws -> T {
-        try poison.run(operation: operation, rank: rank, group: groupName) {
-            let tag = counters.withLock { c -> Int64 in c.sequence += 1; return -c.sequence }
-            let started = ContinuousClock.now
-            let context = TCPOperation(communicator: self, tag: tag,
-                                       deadline: TCPDeadline(after: mesh.options.operationTimeout))
-            do throws(TCPMeshFailure) {
-                if let failure = mesh.currentFailure { throw failure }
-                return try body(context)
-            } catch {
-                mesh.fail(error)
-                throw translate(error, operation: operation, elapsed: ContinuousClock.now - started)
-            }
-        }
+        try run(operation, tag: { counters.withLock { c -> Int64 in c.sequence += 1; return -c.sequence } }, body)
     }
 
     /// Runs a point-to-point operation with a caller-chosen tag (>= 0).
     func performTagged<T>(_ operation: String, tag: Int, _ body: (TCPOperation) throws(TCPMeshFailure) -> T) throws -> T {
         precondition(tag >= 0, "point-to-point tags must be >= 0, got \(tag)")
-        return try poison.run(operation: operation, rank: rank, group: groupName) {
+        return try run(operation, tag: { Int64(tag) }, body)
+    }
+
+    /// Poison check, then `body` with the tag (taken once the check passed) and the deadline;
+    /// a failure poisons the mesh and is translated for the caller.
+    private func run<T>(_ operation: String, tag: () -> Int64,
+                        _ body: (TCPOperation) throws(TCPMeshFailure) -> T) throws -> T {
+        try poison.run(operation: operation, rank: rank, group: groupName) {
             let started = ContinuousClock.now
-            let context = TCPOperation(communicator: self, tag: Int64(tag),
+            let context = TCPOperation(communicator: self, tag: tag(),
                                        deadline: TCPDeadline(after: mesh.options.operationTimeout))
             do throws(TCPMeshFailure) {
                 if let failure = mesh.currentFailure { throw failure }

@@ -1,9 +1,3 @@
-/// Another rank of the world failed to load the model (that rank reports its own error).
-public struct RankLoadFailure: Error, CustomStringConvertible, Equatable {
-    public let rank: Int
-    public var description: String { "rank \(rank) failed to load the model (see its error)" }
-}
-
 extension DistributedRunner {
     /// World rank 0: runs `body` with a runner over `runtime`, then shuts the workers down,
     /// also when `body` throws.

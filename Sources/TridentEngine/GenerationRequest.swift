@@ -61,3 +61,23 @@ public struct GenerationResult: Sendable {
         decodeSeconds > 0 && tokens.count > 1 ? Double(tokens.count - 1) / decodeSeconds : 0
     }
 }
+
+/// Why a generation request was refused.
+public enum GenerationError: Error, CustomStringConvertible, Equatable {
+    /// `index`: which request of a batch (nil for a single prompt).
+    case emptyPrompt(index: Int?)
+    case promptTooLong(index: Int?, tokens: Int, capacity: Int)
+
+    public var description: String {
+        switch self {
+        case .emptyPrompt(let index):
+            return "\(Self.which(index))is empty (no tokens)"
+        case let .promptTooLong(index, tokens, capacity):
+            return "\(Self.which(index))has \(tokens) tokens but the context holds \(capacity); shorten it or raise --context"
+        }
+    }
+
+    private static func which(_ index: Int?) -> String {
+        index.map { "prompt \($0 + 1) " } ?? "the prompt "
+    }
+}

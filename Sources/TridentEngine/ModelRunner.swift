@@ -62,7 +62,7 @@ extension ModelRunner {
     /// Runs `tokens` at positions `start ..< start + tokens.count` of sequence `slot`.
     /// - Returns: logits as requested: `[vocabulary]` for `.last`, `[tokens, vocabulary]` for `.all`.
     public func forward(tokens: [Int32], slot: Int, start: Int, logits: LogitsRequest) throws -> [Float] {
-        try forward([SequenceChunk(slot: slot, start: start, tokens: tokens, logits: logits)] as [SequenceChunk])[0]
+        try forward([SequenceChunk(slot: slot, start: start, tokens: tokens, logits: logits)])[0]
     }
 }
 

@@ -196,3 +196,9 @@ public final class RankRuntime: @unchecked Sendable {
         }
     }
 }
+
+/// Another rank of the world failed to load the model (that rank reports its own error).
+public struct RankLoadFailure: Error, CustomStringConvertible, Equatable {
+    public let rank: Int
+    public var description: String { "rank \(rank) failed to load the model (see its error)" }
+}

@@ -9,9 +9,9 @@ extension LlamaStage {
     /// chunks' rows in order): one LM-head pass over all the requested rows.
     /// - Returns: per chunk `[logitRows, vocabulary]`; every entry `[]` on a tensor rank that
     ///   receives no logits.
-    func logits(_ x: [Float], for chunks: [SequenceChunk]) throws -> [[Float]] {
+    func logits(_ x: [Float], for pass: PassLayout) throws -> [[Float]] {
         let d = configuration.hiddenSize, vocabulary = configuration.vocabularySize
-        let pass = PassLayout(chunks)
+        let chunks = pass.chunks
         var wanted: [Range<Int>] = []   // rows of x, per chunk
         for (chunk, first) in zip(chunks, pass.firstRows) {
             let end = first + chunk.tokens.count

@@ -129,7 +129,7 @@ public final class LlamaStage: @unchecked Sendable {
         }
         for chunk in chunks { cache.setLength(chunk.start + chunk.tokens.count, slot: chunk.slot) }
         guard isLast else { return .activations(x) }
-        return .logits(try logits(x, for: chunks))
+        return .logits(try logits(x, for: pass))
     }
 
     // MARK: - Pieces

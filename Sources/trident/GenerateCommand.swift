@@ -43,7 +43,7 @@ struct GenerateCommand: ParsableCommand {
             // Only the driver tokenizes, samples and prints.
             let tokenizer = try Tokenizer(gguf: GGUFFile(path: path))
             let request = try sampling.request(PromptBuilder.tokens(prompt, chat: chat, tokenizer: tokenizer))
-            let generator = TextGenerator(runner: runner, tokenizer: tokenizer)
+            let generator = BatchGenerator(runner: runner, tokenizer: tokenizer)
             let result = try generator.generate(request) { piece in
                 FileHandle.standardOutput.write(Data(piece.utf8))
             }

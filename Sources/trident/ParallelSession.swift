@@ -8,8 +8,8 @@ import TridentModel
 /// Starts the ranks of a run and gives the driver (world rank 0) a `ModelRunner`.
 ///
 /// The placement (`--tp/--pp/--dp/--pipeline-layers` against the model's heads and blocks) is
-/// checked in the launching process before any rank starts, and again by every rank before
-/// it reads a weight.
+/// checked in the launching process before any rank starts (launched ranks skip it), and
+/// again by every rank before it reads a weight.
 ///
 /// - world size 1: this process is the only rank.
 /// - `local`: ranks are threads of this process.
@@ -31,12 +31,13 @@ struct ParallelSession {
     /// rank 0 (nil in worker processes and in a launching parent process).
     func run<T>(_ drive: @escaping (DistributedRunner) throws -> T) throws -> T? {
         let world = parallel.worldSize
-        try checkPlacement()
         if world == 1 {
+            try checkPlacement()
             return try serve(world: LocalCommunicator.makeGroup(size: 1)[0], ranksHere: 1, drive)
         }
         switch parallel.backend {
         case .local:
+            try checkPlacement()
             let box = ResultBox<T>()
             let driveBox = UncheckedBox(drive)
             let me = self
@@ -49,6 +50,7 @@ struct ParallelSession {
             return box.value
         case .tcp:
             guard let environment = try WorkerEnvironment.current() else {
+                try checkPlacement()
                 try launchChildren(count: world)
                 return nil
             }
@@ -65,6 +67,7 @@ struct ParallelSession {
                 return try serve(world: communicator, ranksHere: world, drive)
             }
             guard MPISupport.isAvailable else { throw ValidationError(Self.noMPI) }
+            try checkPlacement()
             try relaunchUnderMPI(count: world)
             return nil
         }

@@ -27,14 +27,6 @@ enum PlanModelFormats {
 
     /// The planner's name for a ggml storage type, or nil when it has none.
     static func numericFormat(_ type: GGMLType) -> NumericFormat? {
-        switch type {
-        case .f32: return .f32
-        case .f16: return .f16
-        case .bf16: return .bf16
-        case .q8_0: return .q8_0
-        case .q4_0: return .q4_0
-        case .q4_1: return .q4_1
-        default: return nil
-        }
+        type.dtype.flatMap { NumericFormat(rawValue: $0.rawValue) }
     }
 }

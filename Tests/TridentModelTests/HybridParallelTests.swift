@@ -85,7 +85,7 @@ struct HybridParallelTests {
         let tokenizer = try Tokenizer(gguf: GGUFFile(path: Self.model))
         let requests = Self.requests()
         let alone = try withParallelRuntime(Self.model, layout: ParallelLayout()) { runner in
-            try requests.map { try TextGenerator(runner: runner, tokenizer: tokenizer).generate($0).tokens }
+            try requests.map { try BatchGenerator(runner: runner, tokenizer: tokenizer).generate($0).tokens }
         }
         let layout = try ParallelLayout(pipeline: 2, data: 2)
         let together = try withParallelRuntime(Self.model, layout: layout, slotsPerReplica: slotsPerReplica) { runner in
