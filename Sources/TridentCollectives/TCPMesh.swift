@@ -35,6 +35,8 @@ final class TCPMesh: @unchecked Sendable {
     var hostIdentities: [String] = []
     /// Job-unique number (from the secret) for naming shared-memory segments.
     var jobKey: UInt64 = 0
+    /// Where the first failure is recorded for the launcher (`FailureReport`), if anywhere.
+    var failureReportPath: String?
 
     init(rank: Int, connections: [FrameConnection?], store: RendezvousStore?, options: CommunicatorOptions) {
         self.rank = rank
@@ -75,6 +77,9 @@ final class TCPMesh: @unchecked Sendable {
         if first { failure = newFailure }
         state.broadcast()
         state.unlock()
+        if first, let failureReportPath, newFailure.kind != .invalidArgument {
+            FailureReport(reporter: rank, blamed: newFailure.worldPeer, detail: newFailure.detail).write(to: failureReportPath)
+        }
         guard first, notifyPeers else { return }
         // The abort frame names the root cause: tag = its world rank (-1: this rank itself),
         // groupID = the failure kind's code.

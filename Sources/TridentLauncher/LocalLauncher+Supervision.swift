@@ -1,0 +1,71 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension LocalLauncher {
+    /// Waits for every worker; on the first abnormal exit stops the rest (and, when the
+    /// direct-output rank lost its reader, silences the remaining output at once).
+    func superviseUntilDone(_ processes: [Process]) {
+        var seen = 0
+        while true {
+            events.lock()
+            while exits.count == seen { events.wait() }
+            let latest = Array(exits[seen...])
+            seen = exits.count
+            events.unlock()
+            for exit in latest where exit.failed {
+                if exit.signaled, exit.status == SIGPIPE, exit.rank == configuration.directOutputRank { gate.close() }
+                stop(processes, grace: configuration.terminationGrace)
+                return
+            }
+            if seen == processes.count { return }
+        }
+    }
+
+    /// SIGTERM (and SIGCONT, so that a stopped worker receives it) to every running worker,
+    /// SIGKILL to those still running after `grace`; waits for all.
+    func stop(_ processes: [Process], grace: Duration) {
+        events.lock()
+        stopping = true
+        events.unlock()
+        for process in processes where process.isRunning {
+            kill(process.processIdentifier, SIGTERM)
+            kill(process.processIdentifier, SIGCONT)
+        }
+        let deadline = ContinuousClock.now + grace
+        while processes.contains(where: \.isRunning) && ContinuousClock.now < deadline { usleep(20_000) }
+        for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        for process in processes { process.waitUntilExit() }
+    }
+}
+
+/// While workers run, SIGHUP/SIGINT/SIGTERM sent to the launcher are passed on to them (so
+/// they are not orphaned); their exits then end `run()` with the usual error. `stop()`
+/// restores the default handlers.
+final class SignalForwarding: @unchecked Sendable {
+    private let processes: [Process]
+    private var sources: [DispatchSourceSignal] = []
+    private let signals: [Int32]
+
+    init(signals: [Int32], processes: [Process]) {
+        self.signals = signals
+        self.processes = processes
+        sources = signals.map { number -> DispatchSourceSignal in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [self] in
+                for process in processes where process.isRunning {
+                    kill(process.processIdentifier, number)
+                }
+            }
+            source.resume()
+            return source
+        }
+    }
+
+    func stop() {
+        for source in sources { source.cancel() }
+        for number in signals { signal(number, SIG_DFL) }
+    }
+}
