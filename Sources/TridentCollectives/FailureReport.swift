@@ -39,7 +39,7 @@ public struct FailureReport: Equatable, Sendable {
 
     /// Writes the report (best effort: a failure to write must not hide the failure itself).
     public func write(to path: String) {
-        _ = FileManager.default.createFile(atPath: path, contents: Data((line + "\n").utf8))
+        try? Data((line + "\n").utf8).write(to: URL(fileURLWithPath: path))   // not atomic: no temporary file to rename
     }
 
     /// The report in `path`, if there is a readable one.

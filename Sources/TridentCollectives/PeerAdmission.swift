@@ -36,21 +36,26 @@ final class PeerAdmission: @unchecked Sendable {
         }
     }
 
-    /// Waits until every expected rank has been admitted, or `deadline` passes; stops accepting
-    /// either way. - Returns: connections by world rank. Throws `.timeout` naming the ranks missing.
-    func wait(deadline: TCPDeadline) throws(TCPSocketError) -> [Int: FrameConnection] {
+    /// Waits until every expected rank has been admitted, or `deadline` passes, running `check`
+    /// (which may throw to give up) twice a second; stops accepting either way.
+    /// - Returns: connections by world rank. Throws `MissingRanks`, or what `check` threw.
+    func wait(deadline: TCPDeadline, check: () throws -> Void) throws -> [Int: FrameConnection] {
+        defer { stop() }
         state.lock()
+        var lastCheck = ContinuousClock.now
         while admitted.count < expected.count && !deadline.expired {
-            _ = state.wait(until: Date(timeIntervalSinceNow: Double(max(deadline.pollMilliseconds, 1)) / 1000))
+            _ = state.wait(until: Date(timeIntervalSinceNow: Double(max(min(deadline.pollMilliseconds, 100), 1)) / 1000))
+            if ContinuousClock.now - lastCheck >= .milliseconds(500) {
+                state.unlock()
+                try check()   // unlocked here; the deferred stop() runs if it throws
+                state.lock()
+                lastCheck = .now
+            }
         }
         let result = admitted
         state.unlock()
-        stop()
         let missing = expected.filter { result[$0] == nil }
-        guard missing.isEmpty else {
-            throw TCPSocketError(kind: .timeout, detail: "rank\(missing.count == 1 ? "" : "s") "
-                                 + missing.map(String.init).joined(separator: ", ") + " did not connect")
-        }
+        guard missing.isEmpty else { throw MissingRanks(ranks: missing) }
         return result
     }
 
@@ -130,5 +135,13 @@ final class PeerAdmission: @unchecked Sendable {
     private func refuse(_ connection: FrameConnection, _ reason: String) {
         if !isStopped { tcpLog("trident rank \(rank): refused connection from \(connection.peerName): \(reason)") }
         connection.socket.shutdownBoth()
+    }
+}
+
+/// Ranks that did not join before the forming deadline.
+struct MissingRanks: Error, CustomStringConvertible {
+    var ranks: [Int]
+    var description: String {
+        "rank\(ranks.count == 1 ? "" : "s") " + ranks.map(String.init).joined(separator: ", ") + " did not connect"
     }
 }

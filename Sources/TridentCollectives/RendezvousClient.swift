@@ -5,6 +5,7 @@ public final class RendezvousClient: @unchecked Sendable {
     private let connection: FrameConnection
     private let lock = NSLock()
     private let timeout: Duration
+    private let rank: Int
     /// Local IPv4 address of this connection: the interface that reaches the store's host.
     public let localHost: String
 
@@ -15,6 +16,7 @@ public final class RendezvousClient: @unchecked Sendable {
     public init(host: String, port: Int, secret: String, rank: Int, timeout: Duration = .seconds(60),
                 worldSize: Int = 0) throws {
         self.timeout = timeout
+        self.rank = rank
         let fail = { (kind: CollectiveError.Kind, detail: String) in
             CollectiveError(kind, operation: "rendezvous", rank: rank, group: "world", detail: detail)
         }
@@ -52,10 +54,15 @@ public final class RendezvousClient: @unchecked Sendable {
     public func get(_ key: String) throws -> [UInt8] {
         let ms = timeout.components.seconds * 1000
         guard let value = try request(.storeGet, key: key, value: [], tag: ms) else {
-            throw CollectiveError(.timeout, operation: "rendezvous", rank: -1, group: "world",
+            throw CollectiveError(.timeout, operation: "rendezvous", rank: rank, group: "world",
                                   detail: "key '\(key)' was not published within \(timeout)", elapsed: timeout)
         }
         return value
+    }
+
+    /// Throws when the store found the job misconfigured (see `RendezvousStore`); returns at once.
+    public func probe() throws {
+        _ = try request(.storeGet, key: "trident/probe", value: [], tag: 0)
     }
 
     /// Atomically adds `delta` to the integer at `key` (missing = 0) and returns the new value.
@@ -85,7 +92,7 @@ public final class RendezvousClient: @unchecked Sendable {
             try connection.send(FrameHeader(kind: kind, tag: tag), bytes: RendezvousStore.joinKey(key, value),
                                 deadline: deadline)
             let reply = try connection.receiveHeader(deadline: deadline)
-            if reply.kind == .abort { throw try fault(reply, deadline: deadline, rank: -1) }
+            if reply.kind == .abort { throw try fault(reply, deadline: deadline, rank: rank) }
             guard reply.kind == .storeReply else {
                 throw CollectiveError(.protocolViolation, operation: "rendezvous", rank: -1, group: "world",
                                       detail: "expected a store reply, got a \(reply.kind) frame")
@@ -94,7 +101,7 @@ public final class RendezvousClient: @unchecked Sendable {
             return reply.tag == 0 ? payload : nil
         } catch let error as TCPSocketError {
             throw CollectiveError(error.kind == .timeout ? .timeout : .peerDisconnected, operation: "rendezvous",
-                                  rank: -1, peer: 0, group: "world", detail: "store request '\(key)': \(error)")
+                                  rank: rank, peer: 0, group: "world", detail: "store request '\(key)': \(error)")
         } catch let error as FrameError {
             throw CollectiveError(.protocolViolation, operation: "rendezvous", rank: -1, peer: 0, group: "world",
                                   detail: error.description)

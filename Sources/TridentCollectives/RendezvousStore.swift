@@ -8,9 +8,11 @@ import Foundation
 /// `storeSet` (key, value), `storeGet` (key; waits up to `tag` milliseconds for the key to
 /// appear), `storeAdd` (key, Int64 delta; returns the new value).
 ///
-/// Misconfigured jobs are diagnosed at once, to every client: a trident hello with a different
-/// secret, or one announcing (in `groupID`) a world size other than the store's, makes the
-/// store fail every later request with an `abort` reply saying so (see `JobFault`).
+/// A store given the job's world size diagnoses a misconfigured job at once, to every client:
+/// a trident hello claiming one of its ranks with a different secret, or one announcing (in
+/// `groupID`) another world size, makes it fail every pending and later request with an
+/// `abort` reply saying so. (A stranger who speaks the protocol can thereby stop a job that is
+/// still forming, not a formed one; garbage is just dropped.)
 /// Newcomers are served concurrently; at most `maxHandshakes` may be unauthenticated at once.
 public final class RendezvousStore: @unchecked Sendable {
     static let maxHandshakes = 64
@@ -131,7 +133,10 @@ public final class RendezvousStore: @unchecked Sendable {
         let token = try connection.receivePayload(length: Swift.min(hello.payloadLength, 4096), deadline: deadline)
         guard hello.kind == .hello, hello.payloadLength <= 4096, authentication.accepts(token) else {
             tcpLog("trident rendezvous: refused connection from \(connection.peerName): wrong or missing job secret")
-            if hello.kind == .hello, token.starts(with: TCPAuthentication.prefix) {
+            // Only a job's own store (which knows the world size) fails the job: a trident hello
+            // claiming one of its ranks with another secret is a node started with another secret.
+            if let worldSize, hello.kind == .hello, (0..<Int64(worldSize)).contains(hello.tag),
+               token.starts(with: TCPAuthentication.prefix) {
                 recordFault("rank \(hello.tag) (\(connection.peerName)) presented a different job secret: "
                             + "set the same TRIDENT_SECRET on every node")
             }

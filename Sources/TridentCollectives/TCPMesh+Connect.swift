@@ -75,15 +75,18 @@ extension TCPMesh {
             for peer in 0..<rank {
                 let address: String
                 do { address = String(decoding: try client.get("trident/addr/\(peer)"), as: UTF8.self) } catch let error as CollectiveError where error.kind == .timeout {
-                    throw failure(.timeout, peer, "rank \(peer) did not join within the forming deadline \(timeout)")
+                    throw formingFailed(r, missing: [peer], timeout: timeout)
                 }
                 connections[peer] = try dial(address, peer: peer, rank: rank, authentication: authentication,
                                              deadline: deadline, failure: failure)
             }
             do {
-                for (peer, connection) in try admission.wait(deadline: deadline) { connections[peer] = connection }
-            } catch {
-                throw failure(.timeout, nil, "\(error) within the forming deadline \(timeout)")
+                // Meanwhile the store is asked whether it found the job misconfigured.
+                for (peer, connection) in try admission.wait(deadline: deadline, check: client.probe) {
+                    connections[peer] = connection
+                }
+            } catch let error as MissingRanks {
+                throw formingFailed(r, missing: error.ranks, timeout: timeout)
             }
         }
         if r.worldSize > 1 {
@@ -95,6 +98,18 @@ extension TCPMesh {
         mesh.failureReportPath = r.failureReportPath
         mesh.start()
         return mesh
+    }
+
+    /// The forming deadline passed with `missing` ranks absent: reported (blaming the first
+    /// of them, for the launcher) and returned as a timeout error.
+    private static func formingFailed(_ r: TCPRendezvous, missing: [Int], timeout: Duration) -> CollectiveError {
+        let deadline = "within the forming deadline of \(FailureReport.seconds(timeout)) s"
+        let detail = MissingRanks(ranks: missing).description + " " + deadline
+        if let path = r.failureReportPath {
+            FailureReport(reporter: r.rank, blamed: missing.first, detail: "did not connect " + deadline).write(to: path)
+        }
+        return CollectiveError(.timeout, operation: "connect", rank: r.rank, peer: missing.count == 1 ? missing[0] : nil,
+                               group: "world", detail: detail)
     }
 
     private static func dial(_ address: String, peer: Int, rank: Int, authentication: TCPAuthentication,

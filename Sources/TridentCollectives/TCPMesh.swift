@@ -74,12 +74,13 @@ final class TCPMesh: @unchecked Sendable {
     func fail(_ newFailure: TCPMeshFailure, notifyPeers: Bool = true) {
         state.lock()
         let first = failure == nil
+        if first, let failureReportPath, newFailure.kind != .invalidArgument {
+            // Written before any waiter can see the failure (and the process exit on it).
+            FailureReport(reporter: rank, blamed: newFailure.worldPeer, detail: newFailure.detail).write(to: failureReportPath)
+        }
         if first { failure = newFailure }
         state.broadcast()
         state.unlock()
-        if first, let failureReportPath, newFailure.kind != .invalidArgument {
-            FailureReport(reporter: rank, blamed: newFailure.worldPeer, detail: newFailure.detail).write(to: failureReportPath)
-        }
         guard first, notifyPeers else { return }
         // The abort frame names the root cause: tag = its world rank (-1: this rank itself),
         // groupID = the failure kind's code.

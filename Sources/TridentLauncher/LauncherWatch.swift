@@ -35,7 +35,11 @@ public enum LauncherWatch {
     /// re-parented child has a new parent id); otherwise the process id still exists.
     static func isAlive(_ launcher: pid_t, parent: pid_t) -> Bool {
         if parent == launcher { return getppid() == launcher }
-        return kill(launcher, 0) == 0 || errno == EPERM
+        guard kill(launcher, 0) == 0 || errno == EPERM else { return false }
+        // A killed launcher not yet reaped by its own parent is a zombie: dead all the same.
+        let stat = (try? String(contentsOfFile: "/proc/\(launcher)/stat", encoding: .utf8)) ?? ""
+        guard let close = stat.lastIndex(of: ")") else { return true }
+        return !stat[close...].hasPrefix(") Z")
     }
 
     private static func die() -> Never {

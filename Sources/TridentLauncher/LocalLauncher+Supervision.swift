@@ -23,20 +23,37 @@ extension LocalLauncher {
         }
     }
 
-    /// SIGTERM (and SIGCONT, so that a stopped worker receives it) to every running worker,
-    /// SIGKILL to those still running after `grace`; waits for all.
+    /// SIGTERM to every running worker, SIGKILL to those still running after `grace`; waits
+    /// for all. A stopped (frozen) worker gets SIGKILL at once: woken, it would only add
+    /// errors of its own about a job that is already over.
     func stop(_ processes: [Process], grace: Duration) {
         events.lock()
         stopping = true
         events.unlock()
         for process in processes where process.isRunning {
-            kill(process.processIdentifier, SIGTERM)
-            kill(process.processIdentifier, SIGCONT)
+            kill(process.processIdentifier, Self.isStopped(process.processIdentifier) ? SIGKILL : SIGTERM)
         }
         let deadline = ContinuousClock.now + grace
         while processes.contains(where: \.isRunning) && ContinuousClock.now < deadline { usleep(20_000) }
         for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) }
         for process in processes { process.waitUntilExit() }
+    }
+
+    /// Whether process `pid` is stopped (state `T` in /proc/PID/stat, after the command name).
+    static func isStopped(_ pid: pid_t) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return stat[close...].hasPrefix(") T")
+    }
+
+    /// Unblocks the signals the launcher forwards or sends, in the calling thread, before it
+    /// spawns workers: a blocked mask (inherited from whoever started us) would be inherited by
+    /// the workers, and they could not be stopped with SIGTERM, nor the launcher be signalled.
+    static func unblockTerminationSignals() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for number in [SIGHUP, SIGINT, SIGTERM, SIGPIPE, SIGCHLD] { sigaddset(&set, number) }
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 }
 
@@ -54,7 +71,7 @@ final class SignalForwarding: @unchecked Sendable {
         sources = signals.map { number -> DispatchSourceSignal in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [self] in
+            source.setEventHandler { [processes] in
                 for process in processes where process.isRunning {
                     kill(process.processIdentifier, number)
                 }

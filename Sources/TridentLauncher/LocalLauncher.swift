@@ -39,6 +39,7 @@ public final class LocalLauncher: @unchecked Sendable {
             SharedMemoryJob.removeJobSegments(jobKey: SharedMemoryJob.jobKey(secret: secret, masterPort: port))
         }
         var processes: [Process] = [], forwarders: [OutputForwarder] = []
+        Self.unblockTerminationSignals()
         for local in 0..<c.processCount {
             var worker = WorkerEnvironment(rank: c.worldRank(localRank: local), worldSize: c.worldSize, localRank: local,
                                            masterAddress: c.masterAddress, masterPort: port, secret: secret)
