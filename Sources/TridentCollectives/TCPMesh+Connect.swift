@@ -48,6 +48,20 @@ extension TCPMesh {
     /// Rendezvous through the store, then connect every pair of ranks (rank i dials every
     /// j < i and accepts every j > i). Each connection starts with an authenticated hello.
     static func establish(_ r: TCPRendezvous, options: CommunicatorOptions) throws -> TCPMesh {
+        do {
+            return try connectAll(r, options: options)
+        } catch let error as CollectiveError where error.operation == "rendezvous" && r.rank != 0
+                    && (error.kind == .timeout || error.kind == .peerDisconnected) {
+            // The store is served by world rank 0: it is the one that stopped answering.
+            if let path = r.failureReportPath {
+                FailureReport(reporter: r.rank, blamed: 0, detail: "the rendezvous store it serves did not answer (\(error.detail))")
+                    .write(to: path)
+            }
+            throw error
+        }
+    }
+
+    private static func connectAll(_ r: TCPRendezvous, options: CommunicatorOptions) throws -> TCPMesh {
         let rank = r.rank
         let failure = { (kind: CollectiveError.Kind, peer: Int?, detail: String) in
             CollectiveError(kind, operation: "connect", rank: rank, peer: peer, group: "world", detail: detail)

@@ -1,25 +1,39 @@
 import Foundation
+import TridentCollectives
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Makes a launched worker die with its launcher (torchrun's workers die with their agent).
+/// Makes a launched worker die with its launcher (torchrun's workers die with their agent),
+/// cleaning up what the launcher no longer can.
 ///
 /// `LocalLauncher` puts its process id in `TRIDENT_LAUNCHER_PID`. A worker that sees it asks
-/// the kernel for SIGKILL when its parent dies (`PR_SET_PDEATHSIG`), closes the race of a
-/// launcher that died before that call (parent id no longer the launcher's), and watches the
-/// launcher twice a second for the cases the signal misses (a worker started through a shell,
-/// whose parent is not the launcher). Without the variable nothing happens.
+/// the kernel for SIGUSR2 when its parent dies (`PR_SET_PDEATHSIG`), closes the race of a
+/// launcher that died before that call (parent id no longer the launcher's), and checks on the
+/// launcher four times a second for the cases the signal misses (a worker started through a
+/// shell, whose parent is not the launcher). When the launcher is gone the worker removes the
+/// job's shared-memory segments and its error-report directory, then kills itself with SIGKILL.
+/// Without the variable nothing happens.
 public enum LauncherWatch {
     /// Environment variable carrying the launcher's process id.
     public static let variable = "TRIDENT_LAUNCHER_PID"
+    private static let deathSignal = SIGUSR2
 
-    /// Installs the watch when `environment` names a launcher; kills this process at once when
+    /// Installs the watch when `environment` names a launcher; ends this process at once when
     /// that launcher is already gone. Call it early in a worker, once.
     public static func install(environment: [String: String] = ProcessInfo.processInfo.environment) {
         guard let text = environment[variable], let launcher = pid_t(text), launcher > 1 else { return }
+        let worker = try? WorkerEnvironment.from(environment)
+        let die: @Sendable () -> Never = { cleanUpAndDie(worker) }
         let parent = getppid()
-        if parent == launcher { setParentDeathSignal(SIGKILL) }
+        if parent == launcher {
+            signal(deathSignal, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: deathSignal, queue: .global())
+            source.setEventHandler { die() }
+            source.resume()
+            retained = source
+            setParentDeathSignal(deathSignal)
+        }
         guard isAlive(launcher, parent: parent) else { die() }
         let thread = Thread {
             while true {
@@ -30,6 +44,9 @@ public enum LauncherWatch {
         thread.name = "trident-launcher-watch"
         thread.start()
     }
+
+    /// The signal source, kept for the life of the process.
+    nonisolated(unsafe) private static var retained: DispatchSourceSignal?
 
     /// Whether the launcher still runs: for its direct child, the parent has not changed (a
     /// re-parented child has a new parent id); otherwise the process id still exists.
@@ -42,7 +59,15 @@ public enum LauncherWatch {
         return !stat[close...].hasPrefix(") Z")
     }
 
-    private static func die() -> Never {
+    private static func cleanUpAndDie(_ worker: WorkerEnvironment?) -> Never {
+        if let worker {
+            SharedMemoryJob.removeJobSegments(jobKey: SharedMemoryJob.jobKey(secret: worker.secret,
+                                                                               masterPort: worker.masterPort))
+            if let file = worker.errorFile {
+                unlink(file)
+                rmdir((file as NSString).deletingLastPathComponent)   // fails (harmlessly) while others remain
+            }
+        }
         kill(getpid(), SIGKILL)
         _exit(137)
     }

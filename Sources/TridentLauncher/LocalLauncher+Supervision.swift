@@ -8,9 +8,12 @@ extension LocalLauncher {
     /// direct-output rank lost its reader, silences the remaining output at once).
     func superviseUntilDone(_ processes: [Process]) {
         var seen = 0
+        var frozenSince: ContinuousClock.Instant?
         while true {
             events.lock()
-            while exits.count == seen { events.wait() }
+            while exits.count == seen {
+                if !events.wait(until: Date(timeIntervalSinceNow: 0.5)) { break }
+            }
             let latest = Array(exits[seen...])
             seen = exits.count
             events.unlock()
@@ -20,8 +23,22 @@ extension LocalLauncher {
                 return
             }
             if seen == processes.count { return }
+            // Everyone else finished and the rest are stopped (SIGSTOP): they never will.
+            let stopped = seen > 0 && processes.allSatisfy { !$0.isRunning || Self.isStopped($0.processIdentifier) }
+            frozenSince = stopped ? (frozenSince ?? .now) : nil
+            if let since = frozenSince, ContinuousClock.now - since > Self.frozenAfterOthersFinished {
+                let frozen = processes.indices.filter { processes[$0].isRunning }.map { configuration.worldRank(localRank: $0) }
+                events.lock()
+                frozenRanks = frozen
+                events.unlock()
+                stop(processes, grace: configuration.terminationGrace)
+                return
+            }
         }
     }
+
+    /// How long workers may stay stopped after all the others have exited successfully.
+    static let frozenAfterOthersFinished = Duration.seconds(2)
 
     /// SIGTERM to every running worker, SIGKILL to those still running after `grace`; waits
     /// for all. A stopped (frozen) worker gets SIGKILL at once: woken, it would only add

@@ -20,6 +20,8 @@ public final class LocalLauncher: @unchecked Sendable {
     var exits: [WorkerExit] = []
     var stopping = false
     var errorLines: [Int: String] = [:]
+    /// Ranks found stopped (SIGSTOP) after every other rank had finished successfully.
+    var frozenRanks: [Int] = []
     let gate = OutputGate()
 
     public init(_ configuration: LaunchConfiguration) {
@@ -106,6 +108,9 @@ public final class LocalLauncher: @unchecked Sendable {
         for local in 0..<configuration.processCount {
             let rank = configuration.worldRank(localRank: local)
             found[rank] = FailureReport.read(from: reports.appendingPathComponent("rank-\(rank)").path)
+        }
+        if let rank = frozenRanks.first, !exits.contains(where: { $0.failed && $0.beforeStop }) {
+            return .rankFailed(rank: rank, reason: "stopped (SIGSTOP) while the other ranks finished")
         }
         return FailureDiagnosis(exits: exits, reports: found, errorLines: errorLines,
                                 directOutputRank: configuration.directOutputRank).error()

@@ -29,17 +29,25 @@ struct FaultToleranceTests {
 
     /// A launched job that runs until killed: rank 1 freezes inside an all-reduce and the
     /// others wait for it (liveness 600 s). `viaShell`: workers are grandchildren of the launcher.
-    func longJob(viaShell: Bool) throws -> Child {
+    func longJob(viaShell: Bool, secret: String = "long-job", port: Int = 29_650) throws -> Child {
         let command = viaShell
             ? ["/bin/sh", "-c", "\(tridentBinary!) collective-selftest --hang-rank 1 --liveness 600; true"]
             : ["trident", "collective-selftest", "--hang-rank", "1", "--liveness", "600"]
-        return try Child(tridentBinary!, ["launch", "--nproc", "3", "--"] + command)
+        return try Child(tridentBinary!, ["launch", "--nproc", "3", "--master-port", String(port), "--"] + command,
+                         environment: ["TRIDENT_SECRET": secret])
     }
 
-    @Test("workers die within 5 s of their launcher's SIGKILL (direct children and through a shell)",
+    /// Names under /dev/shm of the segments of the job with `secret` and `port`.
+    static func segments(secret: String, port: Int) -> [String] {
+        let prefix = SharedMemoryJob.jobPrefix(jobKey: SharedMemoryJob.jobKey(secret: secret, masterPort: port))
+        return ((try? FileManager.default.contentsOfDirectory(atPath: "/dev/shm")) ?? []).filter { $0.hasPrefix(prefix) }
+    }
+
+    @Test("workers die within 5 s of their launcher's SIGKILL (direct children and through a shell), leaving no segment",
           arguments: [false, true])
     func launcherKilled(viaShell: Bool) throws {
-        let job = try longJob(viaShell: viaShell)
+        let secret = "killed-launcher-\(UUID())", port = viaShell ? 29_651 : 29_652
+        let job = try longJob(viaShell: viaShell, secret: secret, port: port)
         let launcher = job.process.processIdentifier
         #expect(Self.eventually(20) { Self.workers(of: launcher).count >= 3 }, "workers did not start")
         usleep(500_000)
@@ -48,6 +56,8 @@ struct FaultToleranceTests {
         let gone = Self.eventually(5) { Self.workers(of: launcher).isEmpty }
         for pid in Self.workers(of: launcher) { kill(pid, SIGKILL) }
         #expect(gone, "workers outlived their launcher by 5 s")
+        // Rank 1 froze inside the first all-reduce, after rank 0 created the segment it never attached.
+        #expect(Self.segments(secret: secret, port: port).isEmpty, "\(Self.segments(secret: secret, port: port))")
     }
 
     @Test("SIGHUP, SIGTERM and SIGINT sent to the launcher reach the workers", arguments: [SIGHUP, SIGTERM, SIGINT])
@@ -72,6 +82,16 @@ struct FaultToleranceTests {
         #expect(last.hasPrefix("trident: error: rank 1 failed: no heartbeat for 2."), "\(r.output)")
         #expect(last.contains("(reported by rank 0)") || last.contains("(reported by rank 2)"), "\(last)")
         #expect(r.seconds < 15)
+    }
+
+    @Test("a rank left stopped after the others finished fails the job, naming it")
+    func stoppedAfterOthersFinished() throws {
+        let r = try runChild(tridentBinary!, ["launch", "--nproc", "2", "--", "/bin/sh", "-c",
+                                              "if [ $RANK = 1 ]; then kill -STOP $$; fi; exit 0"], timeout: 30)
+        let last = r.output.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(r.status == 1)
+        #expect(last == "trident: error: rank 1 failed: stopped (SIGSTOP) while the other ranks finished", "\(r.output)")
+        #expect(r.seconds < 10)
     }
 
     @Test("a failed launch ends with one non-empty error line naming the rank")
