@@ -53,6 +53,8 @@ var targets: [Target] = [
                 swiftSettings: commonSettings),
     .testTarget(name: "TridentModelTests", dependencies: ["TridentModel", "TridentEngine"], swiftSettings: commonSettings),
     .testTarget(name: "TridentPlannerTests", dependencies: ["TridentPlanner"], swiftSettings: commonSettings),
+    .testTarget(name: "TridentLauncherTests", dependencies: ["TridentLauncher", "TridentCollectives"],
+                swiftSettings: commonSettings),
     .testTarget(name: "IntegrationTests", dependencies: ["TridentLauncher", "TridentCollectives"], swiftSettings: commonSettings),
 ]
 

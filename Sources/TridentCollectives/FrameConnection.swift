@@ -82,8 +82,11 @@ final class FrameConnection: @unchecked Sendable {
 struct TCPAuthentication: Sendable {
     let token: [UInt8]
 
+    /// Start of every token: marks a trident peer (whatever its secret).
+    static let prefix = Array("trident-auth-v1:".utf8)
+
     init(secret: String) {
-        token = Array("trident-auth-v1:".utf8) + Array(secret.utf8)
+        token = Self.prefix + Array(secret.utf8)
     }
 
     /// Constant-time comparison (time does not depend on where the first mismatch is).

@@ -7,7 +7,15 @@ import Foundation
 /// wrong token is refused (connection closed) and a line is logged to stderr. Requests:
 /// `storeSet` (key, value), `storeGet` (key; waits up to `tag` milliseconds for the key to
 /// appear), `storeAdd` (key, Int64 delta; returns the new value).
+///
+/// A store given the job's world size diagnoses a misconfigured job at once, to every client:
+/// a trident hello claiming one of its ranks with a different secret, or one announcing (in
+/// `groupID`) another world size, makes it fail every pending and later request with an
+/// `abort` reply saying so. (A stranger who speaks the protocol can thereby stop a job that is
+/// still forming, not a formed one; garbage is just dropped.)
+/// Newcomers are served concurrently; at most `maxHandshakes` may be unauthenticated at once.
 public final class RendezvousStore: @unchecked Sendable {
+    static let maxHandshakes = 64
     /// The port the store listens on (useful when created with port 0).
     public let port: Int
     private let listener: TCPSocket
@@ -16,10 +24,17 @@ public final class RendezvousStore: @unchecked Sendable {
     private var values: [String: [UInt8]] = [:]
     private var stopped = false
     private var clients: [TCPSocket] = []
+    private var handshakes = 0
+    /// Set once the store found the job misconfigured; every later request is refused with it.
+    private var fault: String?
     private let finished = DispatchGroup()
+    /// World size of the job (nil: not checked).
+    let worldSize: Int?
 
-    /// Starts serving on `host:port` (port 0 picks a free one).
-    public init(host: String, port: Int, secret: String) throws {
+    /// Starts serving on `host:port` (port 0 picks a free one). With `worldSize`, clients that
+    /// announce another world size are refused and the job is failed.
+    public init(host: String, port: Int, secret: String, worldSize: Int? = nil) throws {
+        self.worldSize = worldSize
         do {
             listener = try TCPSocket.listen(host: host, port: port)
         } catch {
@@ -60,8 +75,16 @@ public final class RendezvousStore: @unchecked Sendable {
                 continue
             }
             state.lock()
-            clients.append(socket)
+            let room = handshakes < Self.maxHandshakes
+            if room {
+                clients.append(socket)
+                handshakes += 1
+            }
             state.unlock()
+            guard room else {
+                tcpLog("trident rendezvous: refused connection from \(address): too many handshakes in progress")
+                continue
+            }
             finished.enter()
             Thread.detachNewThread { [self] in
                 defer { finished.leave() }
@@ -76,19 +99,20 @@ public final class RendezvousStore: @unchecked Sendable {
             if isStopped { throw TCPSocketError(kind: .closed, detail: "store stopped") }
         }
         do {
-            let hello = try connection.receiveHeader(deadline: TCPDeadline(after: .seconds(10)), tick: stopCheck)
-            let token = try connection.receivePayload(length: Swift.min(hello.payloadLength, 4096),
-                                                      deadline: TCPDeadline(after: .seconds(10)))
-            guard hello.kind == .hello, hello.payloadLength <= 4096, authentication.accepts(token) else {
-                tcpLog("trident rendezvous: refused connection from \(connection.peerName): wrong or missing job secret")
-                connection.socket.shutdownBoth()
-                return
+            let admitted: Bool
+            do {
+                defer { state.lock(); handshakes -= 1; state.unlock() }
+                admitted = try greet(connection, stopCheck: stopCheck)
             }
-            try connection.send(FrameHeader(kind: .welcome), deadline: TCPDeadline(after: .seconds(10)))
+            guard admitted else { return }
             while true {
                 let request = try connection.receiveHeader(deadline: forever, tick: stopCheck)
                 let payload = try connection.receivePayload(length: request.payloadLength, deadline: TCPDeadline(after: .seconds(60)))
                 let reply = try handle(request, payload: payload, from: connection.peerName)
+                if let fault = reply.fault {
+                    try connection.send(FrameHeader(kind: .abort), bytes: Array(fault.utf8), deadline: TCPDeadline(after: .seconds(5)))
+                    continue
+                }
                 try connection.send(FrameHeader(kind: .storeReply, tag: reply.found ? 0 : -1), bytes: reply.value,
                                     deadline: TCPDeadline(after: .seconds(60)))
             }
@@ -100,22 +124,64 @@ public final class RendezvousStore: @unchecked Sendable {
         }
     }
 
-    private func handle(_ request: FrameHeader, payload: [UInt8], from peer: String) throws -> (found: Bool, value: [UInt8]) {
+    /// Reads the hello within 10 s; welcomes a client with the job secret and world size.
+    /// A trident hello with another secret or world size is refused and fails the job.
+    /// - Returns: whether the client was admitted (false: dropped).
+    private func greet(_ connection: FrameConnection, stopCheck: () throws -> Void) throws -> Bool {
+        let deadline = TCPDeadline(after: .seconds(10))
+        let hello = try connection.receiveHeader(deadline: deadline, tick: stopCheck)
+        let token = try connection.receivePayload(length: Swift.min(hello.payloadLength, 4096), deadline: deadline)
+        guard hello.kind == .hello, hello.payloadLength <= 4096, authentication.accepts(token) else {
+            tcpLog("trident rendezvous: refused connection from \(connection.peerName): wrong or missing job secret")
+            // Only a job's own store (which knows the world size) fails the job: a trident hello
+            // claiming one of its ranks with another secret is a node started with another secret.
+            if let worldSize, hello.kind == .hello, (0..<Int64(worldSize)).contains(hello.tag),
+               token.starts(with: TCPAuthentication.prefix) {
+                recordFault("rank \(hello.tag) (\(connection.peerName)) presented a different job secret: "
+                            + "set the same TRIDENT_SECRET on every node")
+            }
+            connection.socket.shutdownBoth()
+            return false
+        }
+        if let worldSize, hello.groupID != 0, hello.groupID != UInt64(worldSize) {
+            let message = "rank \(hello.tag) (\(connection.peerName)) was started for a world of \(hello.groupID) ranks, "
+                + "rank 0 for \(worldSize): give every node the same --nnodes and --nproc"
+            recordFault(message)
+            try connection.send(FrameHeader(kind: .abort), bytes: Array(message.utf8), deadline: deadline)
+            connection.socket.shutdownBoth()
+            return false
+        }
+        try connection.send(FrameHeader(kind: .welcome), deadline: deadline)
+        return true
+    }
+
+    /// Fails the job: waiting and later requests get `message` (the first fault wins).
+    private func recordFault(_ message: String) {
+        state.lock()
+        if fault == nil { fault = message }
+        state.broadcast()
+        state.unlock()
+    }
+
+    private func handle(_ request: FrameHeader, payload: [UInt8],
+                        from peer: String) throws -> (found: Bool, value: [UInt8], fault: String?) {
         let (key, value) = try Self.splitKey(payload, peer: peer)
         state.lock()
         defer { state.unlock() }
+        if let fault { return (false, [], fault) }
         switch request.kind {
         case .storeSet:
             values[key] = value
             state.broadcast()
-            return (true, [])
+            return (true, [], nil)
         case .storeGet:
             let deadline = Date(timeIntervalSinceNow: Double(max(request.tag, 0)) / 1000)
-            while values[key] == nil && !stopped {
+            while values[key] == nil && !stopped && fault == nil {
                 if !state.wait(until: deadline) { break }
             }
-            if let found = values[key] { return (true, found) }
-            return (false, [])
+            if let fault { return (false, [], fault) }
+            if let found = values[key] { return (true, found, nil) }
+            return (false, [], nil)
         case .storeAdd:
             guard value.count == 8 else {
                 throw FrameError(peer: peer, detail: "storeAdd expects an 8-byte delta, got \(value.count) bytes")
@@ -125,7 +191,7 @@ public final class RendezvousStore: @unchecked Sendable {
             let new = withUnsafeBytes(of: (old &+ delta).littleEndian) { Array($0) }
             values[key] = new
             state.broadcast()
-            return (true, new)
+            return (true, new, nil)
         default:
             throw FrameError(peer: peer, detail: "expected a store request, got a \(request.kind) frame")
         }

@@ -17,7 +17,7 @@ extension TCPCommunicator {
             sharedMemoryState.withLock { $0 = .unavailable }
             return nil
         }
-        let name = "/trident-" + String(Self.mix(mesh.jobKey, groupID), radix: 16)
+        let name = SharedMemoryJob.name(jobKey: mesh.jobKey, groupID: groupID)
         let bytes = SharedMemoryAllReduce.byteCount(members: size)
         var segment: SharedMemorySegment?
         var status: [UInt8] = [0]

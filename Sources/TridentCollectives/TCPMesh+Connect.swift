@@ -15,6 +15,12 @@ public struct TCPRendezvous: Sendable {
     /// Ranks with equal host identity use shared memory for all-reduce. Default: host name +
     /// boot id; give distinct values to force TCP between ranks of one machine.
     public var hostIdentity: String
+    /// Deadline for forming the job (every rank joined and connected); nil: six liveness
+    /// timeouts, at least 60 s. Once formed, the liveness timeout applies.
+    public var formingTimeout: Duration?
+    /// Where this rank writes a one-line `FailureReport` when its mesh first fails (read by
+    /// the launcher to name the root cause); nil: nowhere.
+    public var failureReportPath: String?
 
     public init(rank: Int, worldSize: Int, masterAddress: String, masterPort: Int, secret: String,
                 rankZeroServesStore: Bool = true, hostIdentity: String? = nil) {
@@ -42,14 +48,29 @@ extension TCPMesh {
     /// Rendezvous through the store, then connect every pair of ranks (rank i dials every
     /// j < i and accepts every j > i). Each connection starts with an authenticated hello.
     static func establish(_ r: TCPRendezvous, options: CommunicatorOptions) throws -> TCPMesh {
+        do {
+            return try connectAll(r, options: options)
+        } catch let error as CollectiveError where error.operation == "rendezvous" && r.rank != 0
+                    && (error.kind == .timeout || error.kind == .peerDisconnected) {
+            // The store is served by world rank 0: it is the one that stopped answering.
+            if let path = r.failureReportPath {
+                FailureReport(reporter: r.rank, blamed: 0, detail: "the rendezvous store it serves did not answer (\(error.detail))")
+                    .write(to: path)
+            }
+            throw error
+        }
+    }
+
+    private static func connectAll(_ r: TCPRendezvous, options: CommunicatorOptions) throws -> TCPMesh {
         let rank = r.rank
         let failure = { (kind: CollectiveError.Kind, peer: Int?, detail: String) in
             CollectiveError(kind, operation: "connect", rank: rank, peer: peer, group: "world", detail: detail)
         }
-        let store = rank == 0 && r.rankZeroServesStore ? try RendezvousStore(host: r.masterAddress, port: r.masterPort, secret: r.secret) : nil
-        let timeout = max(options.livenessTimeout * 6, .seconds(60))
+        let store = rank == 0 && r.rankZeroServesStore
+            ? try RendezvousStore(host: r.masterAddress, port: r.masterPort, secret: r.secret, worldSize: r.worldSize) : nil
+        let timeout = r.formingTimeout ?? max(options.livenessTimeout * 6, .seconds(60))
         let client = try RendezvousClient(host: r.masterAddress, port: store?.port ?? r.masterPort,
-                                          secret: r.secret, rank: rank, timeout: timeout)
+                                          secret: r.secret, rank: rank, timeout: timeout, worldSize: r.worldSize)
         let authentication = TCPAuthentication(secret: r.secret)
         let deadline = TCPDeadline(after: timeout)
         var connections = [FrameConnection?](repeating: nil, count: r.worldSize)
@@ -60,24 +81,26 @@ extension TCPMesh {
             do { listener = try TCPSocket.listen(host: client.localHost, port: 0) } catch {
                 throw failure(.backend, nil, "cannot listen on \(client.localHost): \(error)")
             }
+            // Higher ranks are admitted concurrently while this rank dials the lower ones.
+            let admission = PeerAdmission(listener: listener, rank: rank, expected: (rank + 1)..<r.worldSize,
+                                          authentication: authentication)
+            defer { admission.stop() }
             try client.set("trident/addr/\(rank)", Array("\(client.localHost):\(listener.localPort)".utf8))
             for peer in 0..<rank {
-                let address = String(decoding: try client.get("trident/addr/\(peer)"), as: UTF8.self)
+                let address: String
+                do { address = String(decoding: try client.get("trident/addr/\(peer)"), as: UTF8.self) } catch let error as CollectiveError where error.kind == .timeout {
+                    throw formingFailed(r, missing: [peer], timeout: timeout)
+                }
                 connections[peer] = try dial(address, peer: peer, rank: rank, authentication: authentication,
                                              deadline: deadline, failure: failure)
             }
-            var pending = r.worldSize - rank - 1
-            while pending > 0 {
-                let socket: TCPSocket, address: String
-                do { (socket, address) = try listener.accept(deadline: deadline) } catch {
-                    throw failure(.timeout, nil, "\(pending) higher ranks did not connect: \(error)")
+            do {
+                // Meanwhile the store is asked whether it found the job misconfigured.
+                for (peer, connection) in try admission.wait(deadline: deadline, check: client.probe) {
+                    connections[peer] = connection
                 }
-                let connection = FrameConnection(socket: socket, peerName: address)
-                guard let peer = admit(connection, rank: rank, worldSize: r.worldSize, authentication: authentication),
-                      connections[peer] == nil else { continue }
-                connection.peerName = "rank \(peer)"
-                connections[peer] = connection
-                pending -= 1
+            } catch let error as MissingRanks {
+                throw formingFailed(r, missing: error.ranks, timeout: timeout)
             }
         }
         if r.worldSize > 1 {
@@ -85,10 +108,22 @@ extension TCPMesh {
         }
         let mesh = TCPMesh(rank: rank, connections: connections, store: store, options: options)
         mesh.hostIdentities = hosts
-        mesh.jobKey = TCPCommunicator.mix(UInt64(truncatingIfNeeded: r.secret.utf8.reduce(UInt64(14_695_981_039_346_656_037)) {
-            ($0 ^ UInt64($1)) &* 1_099_511_628_211 }), UInt64(r.masterPort))
+        mesh.jobKey = SharedMemoryJob.jobKey(secret: r.secret, masterPort: r.masterPort)
+        mesh.failureReportPath = r.failureReportPath
         mesh.start()
         return mesh
+    }
+
+    /// The forming deadline passed with `missing` ranks absent: reported (blaming the first
+    /// of them, for the launcher) and returned as a timeout error.
+    private static func formingFailed(_ r: TCPRendezvous, missing: [Int], timeout: Duration) -> CollectiveError {
+        let deadline = "within the forming deadline of \(FailureReport.seconds(timeout)) s"
+        let detail = MissingRanks(ranks: missing).description + " " + deadline
+        if let path = r.failureReportPath {
+            FailureReport(reporter: r.rank, blamed: missing.first, detail: "did not connect " + deadline).write(to: path)
+        }
+        return CollectiveError(.timeout, operation: "connect", rank: r.rank, peer: missing.count == 1 ? missing[0] : nil,
+                               group: "world", detail: detail)
     }
 
     private static func dial(_ address: String, peer: Int, rank: Int, authentication: TCPAuthentication,
@@ -111,32 +146,6 @@ extension TCPMesh {
                           "connecting to rank \(peer) at \(address): \(error)")
         } catch let error as FrameError {
             throw failure(.protocolViolation, peer, error.description)
-        }
-    }
-
-    /// Checks a newcomer's hello; returns its rank, or nil (logged) when it must be refused.
-    private static func admit(_ connection: FrameConnection, rank: Int, worldSize: Int,
-                              authentication: TCPAuthentication) -> Int? {
-        let deadline = TCPDeadline(after: .seconds(10))
-        do {
-            let hello = try connection.receiveHeader(deadline: deadline)
-            guard hello.kind == .hello, hello.payloadLength <= 4096 else {
-                throw FrameError(peer: connection.peerName, detail: "expected a hello frame, got \(hello.kind)")
-            }
-            let token = try connection.receivePayload(length: hello.payloadLength, deadline: deadline)
-            guard authentication.accepts(token) else {
-                tcpLog("trident rank \(rank): refused connection from \(connection.peerName): wrong job secret")
-                return nil
-            }
-            guard hello.tag > Int64(rank), hello.tag < Int64(worldSize) else {
-                tcpLog("trident rank \(rank): refused connection from \(connection.peerName): claims rank \(hello.tag)")
-                return nil
-            }
-            try connection.send(FrameHeader(kind: .welcome), deadline: deadline)
-            return Int(hello.tag)
-        } catch {
-            tcpLog("trident rank \(rank): refused connection from \(connection.peerName): \(error)")
-            return nil
         }
     }
 }

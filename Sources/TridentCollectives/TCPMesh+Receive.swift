@@ -14,7 +14,7 @@ extension TCPMesh {
             state.unlock()
             if stop { throw TCPSocketError(kind: .closed, detail: "closing") }
             if quiet > liveness {
-                throw TCPSocketError(kind: .timeout, detail: "no heartbeat or data for \(quiet) (liveness timeout \(liveness))")
+                throw TCPSocketError(kind: .timeout, detail: "no heartbeat for \(FailureReport.seconds(quiet)) s")
             }
         }
         do {

@@ -35,6 +35,8 @@ final class TCPMesh: @unchecked Sendable {
     var hostIdentities: [String] = []
     /// Job-unique number (from the secret) for naming shared-memory segments.
     var jobKey: UInt64 = 0
+    /// Where the first failure is recorded for the launcher (`FailureReport`), if anywhere.
+    var failureReportPath: String?
 
     init(rank: Int, connections: [FrameConnection?], store: RendezvousStore?, options: CommunicatorOptions) {
         self.rank = rank
@@ -72,6 +74,10 @@ final class TCPMesh: @unchecked Sendable {
     func fail(_ newFailure: TCPMeshFailure, notifyPeers: Bool = true) {
         state.lock()
         let first = failure == nil
+        if first, let failureReportPath, newFailure.kind != .invalidArgument {
+            // Written before any waiter can see the failure (and the process exit on it).
+            FailureReport(reporter: rank, blamed: newFailure.worldPeer, detail: newFailure.detail).write(to: failureReportPath)
+        }
         if first { failure = newFailure }
         state.broadcast()
         state.unlock()

@@ -26,6 +26,9 @@ public struct LaunchConfiguration: Sendable {
     /// When set (and on this node), that world rank's stdout is inherited directly: no pipe,
     /// no prefix, no line buffering (for streaming generated tokens). Its stderr stays prefixed.
     public var directOutputRank: Int?
+    /// Deadline for forming the job, passed to the workers as `TRIDENT_RDZV_TIMEOUT`; nil: not
+    /// set (the workers inherit this process's variable, else the backend's default).
+    public var rendezvousTimeout: Duration?
 
     public init(executable: String, arguments: [String], processCount: Int, nodeCount: Int = 1, nodeRank: Int = 0,
                 masterAddress: String = "127.0.0.1", masterPort: Int = 0, environment: [String: String] = [:],
@@ -62,6 +65,11 @@ public enum LaunchError: Error, CustomStringConvertible, Equatable, Sendable {
     case workerExited(rank: Int, status: Int32)
     /// A worker was killed by a signal.
     case workerSignaled(rank: Int, signal: Int32)
+    /// A worker failed for a known reason (its own error line, or what its peers reported).
+    case rankFailed(rank: Int, reason: String)
+    /// The worker whose stdout is passed through died of SIGPIPE: its reader went away
+    /// (`| head`). Not an error to report: the job ends quietly, as `yes | head` does.
+    case outputClosed(rank: Int)
 
     public var description: String {
         switch self {
@@ -71,6 +79,8 @@ public enum LaunchError: Error, CustomStringConvertible, Equatable, Sendable {
         case .workerExited(let rank, let status): "rank \(rank) exited with status \(status); the other ranks were stopped"
         case .workerSignaled(let rank, let signal):
             "rank \(rank) was killed by signal \(signal) (\(signalName(signal))); the other ranks were stopped"
+        case .rankFailed(let rank, let reason): "rank \(rank) failed: \(reason)"
+        case .outputClosed(let rank): "the output of rank \(rank) was closed (broken pipe)"
         }
     }
 }
@@ -78,7 +88,7 @@ public enum LaunchError: Error, CustomStringConvertible, Equatable, Sendable {
 private func signalName(_ signal: Int32) -> String {
     switch signal {
     case 1: "SIGHUP"; case 2: "SIGINT"; case 6: "SIGABRT"; case 9: "SIGKILL"; case 11: "SIGSEGV"
-    case 15: "SIGTERM"; case 4: "SIGILL"; case 5: "SIGTRAP"; case 7: "SIGBUS"; case 8: "SIGFPE"
+    case 13: "SIGPIPE"; case 15: "SIGTERM"; case 19: "SIGSTOP"; case 4: "SIGILL"; case 5: "SIGTRAP"; case 7: "SIGBUS"; case 8: "SIGFPE"
     default: "signal \(signal)"
     }
 }

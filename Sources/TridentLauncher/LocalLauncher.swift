@@ -1,4 +1,5 @@
 import Foundation
+import TridentCollectives
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -6,13 +7,22 @@ import Glibc
 /// Starts the worker processes of one node and supervises them (like torchrun).
 ///
 /// Each worker gets RANK / WORLD_SIZE / LOCAL_RANK / MASTER_ADDR / MASTER_PORT /
-/// TRIDENT_SECRET; its stdout and stderr are forwarded line by line with a `[rank N] `
-/// prefix. If any worker exits abnormally, the others get SIGTERM, then SIGKILL after
-/// `terminationGrace`, and `run()` throws a `LaunchError` naming the first failed rank.
+/// TRIDENT_SECRET, plus TRIDENT_LAUNCHER_PID (it dies with the launcher, see `LauncherWatch`)
+/// and TRIDENT_ERROR_FILE (where it reports its first communication failure); its stdout and
+/// stderr are forwarded line by line with a `[rank N] ` prefix. SIGHUP, SIGINT and SIGTERM
+/// sent to the launcher are passed on. If any worker exits abnormally, the others get SIGTERM,
+/// then SIGKILL after `terminationGrace`, and `run()` throws a `LaunchError` naming the rank
+/// that caused the failure (`FailureDiagnosis`). However the job ends, the launcher removes
+/// the job's shared-memory segments left on this host.
 public final class LocalLauncher: @unchecked Sendable {
     public let configuration: LaunchConfiguration
-    private let events = NSCondition()
-    private var exits: [(local: Int, reason: Process.TerminationReason, status: Int32)] = []
+    let events = NSCondition()
+    var exits: [WorkerExit] = []
+    var stopping = false
+    var errorLines: [Int: String] = [:]
+    /// Ranks found stopped (SIGSTOP) after every other rank had finished successfully.
+    var frozenRanks: [Int] = []
+    let gate = OutputGate()
 
     public init(_ configuration: LaunchConfiguration) {
         self.configuration = configuration
@@ -24,87 +34,86 @@ public final class LocalLauncher: @unchecked Sendable {
         try validate(c)
         let port = c.masterPort != 0 ? c.masterPort : try Self.freePort(host: c.masterAddress)
         let secret = try resolveSecret(c)
-        var processes: [Process] = []
-        var forwarders: [OutputForwarder] = []
+        let reports = FileManager.default.temporaryDirectory.appendingPathComponent("trident-job-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try? FileManager.default.createDirectory(at: reports, withIntermediateDirectories: true)
+        defer {
+            try? FileManager.default.removeItem(at: reports)
+            SharedMemoryJob.removeJobSegments(jobKey: SharedMemoryJob.jobKey(secret: secret, masterPort: port))
+        }
+        var processes: [Process] = [], forwarders: [OutputForwarder] = []
+        Self.unblockTerminationSignals()
         for local in 0..<c.processCount {
-            let worker = WorkerEnvironment(rank: c.worldRank(localRank: local), worldSize: c.worldSize, localRank: local,
+            var worker = WorkerEnvironment(rank: c.worldRank(localRank: local), worldSize: c.worldSize, localRank: local,
                                            masterAddress: c.masterAddress, masterPort: port, secret: secret)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: c.executable)
-            process.arguments = c.arguments
-            process.environment = ProcessInfo.processInfo.environment.merging(c.environment) { $1 }
-                .merging(worker.variables) { $1 }
-            let direct = worker.rank == c.directOutputRank
-            let out = Pipe(), err = Pipe()
-            process.standardOutput = direct ? FileHandle.standardOutput : out
-            process.standardError = err
-            let prefix = c.prefixOutput ? "[rank \(worker.rank)] " : ""
-            process.terminationHandler = { [self] p in
-                events.lock()
-                exits.append((local, p.terminationReason, p.terminationStatus))
-                events.broadcast()
-                events.unlock()
-            }
-            do { try process.run() } catch {
+            worker.rendezvousTimeout = c.rendezvousTimeout
+            worker.errorFile = reports.appendingPathComponent("rank-\(worker.rank)").path
+            do {
+                let (process, output) = try spawn(worker)
+                processes.append(process)
+                forwarders += output
+            } catch {
                 stop(processes, grace: c.terminationGrace)
                 throw .spawnFailed(rank: worker.rank, detail: "\(c.executable): \(error)")
             }
-            if !direct { forwarders.append(OutputForwarder(pipe: out, prefix: prefix, destination: .standardOutput)) }
-            forwarders.append(OutputForwarder(pipe: err, prefix: prefix, destination: .standardError))
-            processes.append(process)
         }
-        let forwarding = forwardTerminationSignals(to: processes)
-        let failure = superviseUntilDone(processes)
+        // Installed after spawning: a child would inherit the launcher's SIG_IGN.
+        let forwarding = SignalForwarding(signals: [SIGHUP, SIGINT, SIGTERM], processes: processes)
+        superviseUntilDone(processes)
         forwarding.stop()
+        let failure = diagnose(reports: reports)
         for forwarder in forwarders { forwarder.wait(timeout: failure == nil ? nil : .seconds(2)) }
         if let failure { throw failure }
     }
 
-    /// Waits for every worker; on the first abnormal exit stops the rest and returns the error.
-    private func superviseUntilDone(_ processes: [Process]) -> LaunchError? {
-        var seen = 0
-        while true {
+    /// Starts one worker with its variables; its output is forwarded (stderr lines observed).
+    private func spawn(_ worker: WorkerEnvironment) throws -> (Process, [OutputForwarder]) {
+        let c = configuration
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: c.executable)
+        process.arguments = c.arguments
+        var variables = worker.variables
+        variables[LauncherWatch.variable] = String(getpid())
+        process.environment = ProcessInfo.processInfo.environment.merging(c.environment) { $1 }.merging(variables) { $1 }
+        let direct = worker.rank == c.directOutputRank
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = direct ? FileHandle.standardOutput : out
+        process.standardError = err
+        let prefix = c.prefixOutput ? "[rank \(worker.rank)] " : ""
+        let rank = worker.rank
+        process.terminationHandler = { [self] p in
             events.lock()
-            while exits.count == seen { events.wait() }
-            let latest = Array(exits[seen...])
-            seen = exits.count
+            exits.append(WorkerExit(rank: rank, signaled: p.terminationReason == .uncaughtSignal,
+                                    status: p.terminationStatus, beforeStop: !stopping))
+            events.broadcast()
             events.unlock()
-            for exit in latest {
-                let rank = configuration.worldRank(localRank: exit.local)
-                let error: LaunchError? = exit.reason == .uncaughtSignal
-                    ? .workerSignaled(rank: rank, signal: exit.status)
-                    : (exit.status != 0 ? .workerExited(rank: rank, status: exit.status) : nil)
-                if let error {
-                    stop(processes, grace: configuration.terminationGrace)
-                    return error
-                }
-            }
-            if seen == processes.count { return nil }
         }
+        try process.run()
+        var forwarders: [OutputForwarder] = []
+        if !direct { forwarders.append(OutputForwarder(pipe: out, prefix: prefix, destination: .standardOutput, gate: gate)) }
+        forwarders.append(OutputForwarder(pipe: err, prefix: prefix, destination: .standardError, gate: gate) { [self] line in
+            let text = String(decoding: line, as: UTF8.self)
+            guard let start = text.range(of: FailureDiagnosis.errorPrefix) else { return }
+            events.lock()
+            errorLines[rank] = String(text[start.upperBound...])
+            events.unlock()
+        })
+        return (process, forwarders)
     }
 
-    /// While workers run, SIGINT/SIGTERM sent to the launcher are passed on to them (so they
-    /// are not orphaned); their exits then end `run()` with the usual error.
-    private func forwardTerminationSignals(to processes: [Process]) -> SignalForwarding {
-        let sources = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                for process in processes where process.isRunning { kill(process.processIdentifier, number) }
-            }
-            source.resume()
-            return source
+    /// The error to throw once every worker has ended (nil: all succeeded).
+    private func diagnose(reports: URL) -> LaunchError? {
+        events.lock()
+        defer { events.unlock() }
+        var found: [Int: FailureReport] = [:]
+        for local in 0..<configuration.processCount {
+            let rank = configuration.worldRank(localRank: local)
+            found[rank] = FailureReport.read(from: reports.appendingPathComponent("rank-\(rank)").path)
         }
-        return SignalForwarding(sources: sources, signals: [SIGINT, SIGTERM])
-    }
-
-    /// SIGTERM to every running worker, SIGKILL to those still running after `grace`.
-    private func stop(_ processes: [Process], grace: Duration) {
-        for process in processes where process.isRunning { kill(process.processIdentifier, SIGTERM) }
-        let deadline = ContinuousClock.now + grace
-        while processes.contains(where: \.isRunning) && ContinuousClock.now < deadline { usleep(20_000) }
-        for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        for process in processes { process.waitUntilExit() }
+        if let rank = frozenRanks.first, !exits.contains(where: { $0.failed && $0.beforeStop }) {
+            return .rankFailed(rank: rank, reason: "stopped (SIGSTOP) while the other ranks finished")
+        }
+        return FailureDiagnosis(exits: exits, reports: found, errorLines: errorLines,
+                                directOutputRank: configuration.directOutputRank).error()
     }
 
     private func validate(_ c: LaunchConfiguration) throws(LaunchError) {
@@ -146,15 +155,5 @@ public final class LocalLauncher: @unchecked Sendable {
         }
         guard ok else { throw .invalidConfiguration("cannot bind \(host) to pick a free port") }
         return Int(UInt16(bigEndian: addr.sin_port))
-    }
-}
-
-/// Installed signal forwarding; `stop()` restores the default handlers.
-private struct SignalForwarding {
-    var sources: [DispatchSourceSignal]
-    var signals: [Int32]
-    func stop() {
-        for source in sources { source.cancel() }
-        for number in signals { signal(number, SIG_DFL) }
     }
 }

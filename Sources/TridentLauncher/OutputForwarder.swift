@@ -6,8 +6,10 @@ final class OutputForwarder: @unchecked Sendable {
     private static let writeLock = NSLock()
     private let done = DispatchGroup()
 
-    /// Starts forwarding `pipe` to `destination` (stdout or stderr file handle).
-    init(pipe: Pipe, prefix: String, destination: FileHandle) {
+    /// Starts forwarding `pipe` to `destination` (stdout or stderr file handle). `observe` sees
+    /// every complete line (without prefix); nothing is written once `gate` is closed.
+    init(pipe: Pipe, prefix: String, destination: FileHandle, gate: OutputGate,
+         observe: (@Sendable (Data) -> Void)? = nil) {
         let reader = pipe.fileHandleForReading
         done.enter()
         Thread.detachNewThread { [done] in
@@ -19,11 +21,15 @@ final class OutputForwarder: @unchecked Sendable {
                 pending.append(chunk)
                 while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
                     let line = pending[pending.startIndex...newline]
-                    Self.write(Data(prefix.utf8) + line, to: destination)
+                    observe?(Data(line.dropLast()))
+                    Self.write(Data(prefix.utf8) + line, to: destination, gate: gate)
                     pending.removeSubrange(pending.startIndex...newline)
                 }
             }
-            if !pending.isEmpty { Self.write(Data(prefix.utf8) + pending + Data("\n".utf8), to: destination) }
+            if !pending.isEmpty {
+                observe?(pending)
+                Self.write(Data(prefix.utf8) + pending + Data("\n".utf8), to: destination, gate: gate)
+            }
         }
     }
 
@@ -35,9 +41,19 @@ final class OutputForwarder: @unchecked Sendable {
         _ = done.wait(timeout: .now() + seconds)
     }
 
-    private static func write(_ data: Data, to destination: FileHandle) {
+    private static func write(_ data: Data, to destination: FileHandle, gate: OutputGate) {
         writeLock.lock()
+        defer { writeLock.unlock() }
+        guard gate.isOpen else { return }
         destination.write(data)
-        writeLock.unlock()
     }
+}
+
+/// Lets forwarded output through until closed (a job whose output reader went away ends
+/// quietly, as `yes | head` does).
+final class OutputGate: @unchecked Sendable {
+    private let lock = NSLock()
+    private var open = true
+    var isOpen: Bool { lock.withLock { open } }
+    func close() { lock.withLock { open = false } }
 }

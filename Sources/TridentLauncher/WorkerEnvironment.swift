@@ -16,6 +16,11 @@ public struct WorkerEnvironment: Sendable, Equatable {
     /// `TRIDENT_HOST_ID`: overrides the host identity that decides which ranks share memory
     /// (distinct values force TCP between ranks of one machine); nil: host name + boot id.
     public var hostIdentity: String?
+    /// `TRIDENT_RDZV_TIMEOUT` (seconds): deadline for forming the job; nil: the backend's default.
+    public var rendezvousTimeout: Duration?
+    /// `TRIDENT_ERROR_FILE`: where this rank reports its first communication failure
+    /// (`FailureReport`) for the launcher; nil: nowhere.
+    public var errorFile: String?
 
     public init(rank: Int, worldSize: Int, localRank: Int, masterAddress: String, masterPort: Int, secret: String,
                 hostIdentity: String? = nil) {
@@ -33,6 +38,7 @@ public struct WorkerEnvironment: Sendable, Equatable {
         public static let rank = "RANK", worldSize = "WORLD_SIZE", localRank = "LOCAL_RANK"
         public static let masterAddress = "MASTER_ADDR", masterPort = "MASTER_PORT", secret = "TRIDENT_SECRET"
         public static let hostIdentity = "TRIDENT_HOST_ID"
+        public static let rendezvousTimeout = "TRIDENT_RDZV_TIMEOUT", errorFile = "TRIDENT_ERROR_FILE"
     }
 
     /// The worker environment of this process; nil when `RANK` is not set (not a launched
@@ -58,9 +64,21 @@ public struct WorkerEnvironment: Sendable, Equatable {
         }
         let port = try integer(Key.masterPort)
         guard (1...65_535).contains(port) else { throw LaunchError.badEnvironment("MASTER_PORT=\(port) is not a TCP port") }
-        return WorkerEnvironment(rank: rank, worldSize: worldSize, localRank: try integer(Key.localRank, default: rank),
-                                 masterAddress: variables[Key.masterAddress] ?? "127.0.0.1", masterPort: port,
-                                 secret: variables[Key.secret] ?? "", hostIdentity: variables[Key.hostIdentity])
+        var result = WorkerEnvironment(rank: rank, worldSize: worldSize, localRank: try integer(Key.localRank, default: rank),
+                                       masterAddress: variables[Key.masterAddress] ?? "127.0.0.1", masterPort: port,
+                                       secret: variables[Key.secret] ?? "", hostIdentity: variables[Key.hostIdentity])
+        result.rendezvousTimeout = try rendezvousTimeout(variables[Key.rendezvousTimeout])
+        result.errorFile = variables[Key.errorFile].flatMap { $0.isEmpty ? nil : $0 }
+        return result
+    }
+
+    /// Parses `TRIDENT_RDZV_TIMEOUT`: positive seconds, at most a week.
+    static func rendezvousTimeout(_ text: String?) throws(LaunchError) -> Duration? {
+        guard let text else { return nil }
+        guard let seconds = Double(text), seconds.isFinite, seconds > 0, seconds <= 604_800 else {
+            throw LaunchError.badEnvironment("\(Key.rendezvousTimeout)='\(text)' is not a number of seconds in (0, 604800]")
+        }
+        return .milliseconds(Int64(seconds * 1000))
     }
 
     /// The variables a worker with these values sees.
@@ -68,6 +86,11 @@ public struct WorkerEnvironment: Sendable, Equatable {
         var result = [Key.rank: String(rank), Key.worldSize: String(worldSize), Key.localRank: String(localRank),
          Key.masterAddress: masterAddress, Key.masterPort: String(masterPort), Key.secret: secret]
         if let hostIdentity { result[Key.hostIdentity] = hostIdentity }
+        if let rendezvousTimeout {
+            result[Key.rendezvousTimeout] = String(Double(rendezvousTimeout.components.seconds)
+                                                   + Double(rendezvousTimeout.components.attoseconds) * 1e-18)
+        }
+        if let errorFile { result[Key.errorFile] = errorFile }
         return result
     }
 }

@@ -37,12 +37,7 @@ struct CollectiveSelfTestCommand: ParsableCommand {
                 arguments.removeAll { $0 == CommandLine.arguments[index + 1] }
             }
             let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "/proc/self/exe"
-            do {
-                try LocalLauncher(LaunchConfiguration(executable: exe, arguments: arguments, processCount: nproc)).run()
-            } catch {
-                FileHandle.standardError.write(Data("collective-selftest: \(error)\n".utf8))
-                throw ExitCode(1)
-            }
+            try runLauncher(LaunchConfiguration(executable: exe, arguments: arguments, processCount: nproc))
             return
         }
         let options = CommunicatorOptions(livenessTimeout: .seconds(liveness))

@@ -38,25 +38,28 @@ struct LaunchCommand: ParsableCommand {
     @Option(name: .customLong("direct-output-rank"), help: "This rank's stdout is passed through unprefixed and unbuffered.")
     var directOutputRank: Int?
 
+    @Option(name: .customLong("rdzv-timeout"),
+            help: "Seconds for every rank to join and connect (then the 10 s liveness rule applies).")
+    var rdzvTimeout: Int = 300
+
     @Argument(parsing: .postTerminator, help: "PROGRAM ARGS... (after --)")
     var command: [String] = []
 
     func validate() throws {
         guard !command.isEmpty else { throw ValidationError("give the program to run after --, e.g. -- trident bench allreduce") }
         guard nproc >= 1 else { throw ValidationError("--nproc must be >= 1, got \(nproc)") }
+        guard (1...604_800).contains(rdzvTimeout) else {
+            throw ValidationError("--rdzv-timeout must be 1...604800 seconds, got \(rdzvTimeout)")
+        }
     }
 
     func run() throws {
-        let configuration = LaunchConfiguration(
+        var configuration = LaunchConfiguration(
             executable: Self.resolve(command[0]), arguments: Array(command.dropFirst()), processCount: nproc,
             nodeCount: nnodes, nodeRank: nodeRank, masterAddress: masterAddr, masterPort: masterPort,
             prefixOutput: !noPrefix, directOutputRank: directOutputRank)
-        do {
-            try LocalLauncher(configuration).run()
-        } catch {
-            FileHandle.standardError.write(Data("trident launch: \(error)\n".utf8))
-            throw ExitCode(1)
-        }
+        configuration.rendezvousTimeout = .seconds(Int64(rdzvTimeout))
+        try runLauncher(configuration)
     }
 
     /// Finds a program name on PATH (`trident` itself resolves to this binary).

@@ -118,11 +118,11 @@ struct ParallelSession {
                                                 arguments: Array(CommandLine.arguments.dropFirst()),
                                                 processCount: count)
         configuration.directOutputRank = 0
-        do {
-            try LocalLauncher(configuration).run()
-        } catch {
-            throw ExitMessage("\(error)")
+        // Forming gets torchrun's join timeout unless the user set TRIDENT_RDZV_TIMEOUT (inherited).
+        if ProcessInfo.processInfo.environment[WorkerEnvironment.Key.rendezvousTimeout] == nil {
+            configuration.rendezvousTimeout = .seconds(300)
         }
+        try runLauncher(configuration)
     }
 
     private func relaunchUnderMPI(count: Int) throws {

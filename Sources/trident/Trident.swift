@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TridentLauncher
 
 @main
 struct Trident: ParsableCommand {
@@ -12,6 +13,7 @@ struct Trident: ParsableCommand {
     /// Parses and runs a command. Help goes to stdout; any error becomes one line on stderr
     /// (`trident: error: ...`) and a non-zero exit status.
     static func main() {
+        LauncherWatch.install()   // a launched worker dies with its launcher
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -25,7 +27,8 @@ struct Trident: ParsableCommand {
                 .split(separator: "\n", omittingEmptySubsequences: true)
                 .map { $0.trimmingCharacters(in: .whitespaces) }
                 .joined(separator: " ")
-            FileHandle.standardError.write(Data("trident: error: \(message)\n".utf8))
+            // An error without text (ExitCode) was already reported by whoever threw it.
+            if !message.isEmpty { FileHandle.standardError.write(Data("trident: error: \(message)\n".utf8)) }
             Foundation.exit(code.rawValue == 0 ? 1 : code.rawValue)
         }
     }
