@@ -1,11 +1,13 @@
 import ArgumentParser
 import Foundation
+import Logging
 
 @main
 struct Trident: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "trident",
         abstract: "Distributed Llama inference in Swift.",
+        version: TridentVersion.string,
         subcommands: [GenerateCommand.self, PerplexityCommand.self, InfoCommand.self, TokenizeCommand.self,
                       PlanCommand.self, LaunchCommand.self, BenchCommand.self, CollectiveSelfTestCommand.self])
 
@@ -14,6 +16,7 @@ struct Trident: ParsableCommand {
     static func main() {
         do {
             var command = try parseAsRoot()
+            LogSetup.bootstrap(level: try LogSetup.level(option: (command as? any RunsRanks)?.logging.logLevel))
             try command.run()
         } catch {
             let code = exitCode(for: error)
@@ -22,7 +25,7 @@ struct Trident: ParsableCommand {
                 Foundation.exit(0)
             }
             let message = Self.message(for: error)
-                .split(separator: "\n", omittingEmptySubsequences: true)
+                .split(whereSeparator: \.isNewline)
                 .map { $0.trimmingCharacters(in: .whitespaces) }
                 .joined(separator: " ")
             FileHandle.standardError.write(Data("trident: error: \(message)\n".utf8))
