@@ -17,7 +17,7 @@ struct GenerateCommand: ParsableCommand, RunsRanks {
     @Option(name: [.long, .customShort("p")], help: "The prompt text. Special-token texts such as <|im_start|> become those tokens.")
     var prompt: String?
 
-    @Option(help: "A file with one prompt per line (empty lines skipped), generated concurrently.")
+    @Option(help: "A UTF-8 file with one prompt per line (LF or CRLF; blank lines skipped), generated concurrently.")
     var promptsFile: String?
 
     @Option(parsing: .unconditional, help: "With --prompts-file: most sequences in flight per data-parallel replica.")

@@ -8,8 +8,8 @@ extension Logger.Level: @retroactive ExpressibleByArgument {}
 /// `--log-level` of the commands that run ranks (see `RunsRanks`).
 struct LoggingOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
-        "Log records on stderr from this level up: trace, debug, info, notice, warning, error, critical "
-            + "(default: $TRIDENT_LOG_LEVEL, else notice). Each record names its rank.",
+        "Log records on stderr from this level up (default: $TRIDENT_LOG_LEVEL, else notice); "
+            + "each record names its rank. info: each rank's shard; debug: load and shutdown; trace: every step.",
         valueName: "level"))
     var logLevel: Logger.Level?
 }
