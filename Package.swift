@@ -34,7 +34,8 @@ var targets: [Target] = [
             dependencies: ["TridentKernels", "TridentFormats", "TridentCollectives"],
             swiftSettings: commonSettings),
     .target(name: "TridentEngine",
-            dependencies: ["TridentModel", "TridentTokenizer", "TridentCollectives"],
+            dependencies: ["TridentModel", "TridentTokenizer", "TridentCollectives",
+                           .product(name: "Logging", package: "swift-log")],
             swiftSettings: commonSettings),
     .target(name: "TridentPlanner", dependencies: ["TridentKernels", "TridentModel"], swiftSettings: commonSettings),
     .target(name: "TridentLauncher", dependencies: ["TridentCollectives"], swiftSettings: commonSettings),
@@ -43,6 +44,7 @@ var targets: [Target] = [
                           "TridentKernels", "TridentFormats", "TridentTokenizer", "TridentCollectives",
                           "TridentModel", "TridentEngine", "TridentPlanner", "TridentLauncher",
                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                          .product(name: "Logging", package: "swift-log"),
                       ],
                       swiftSettings: commonSettings),
 
@@ -52,6 +54,9 @@ var targets: [Target] = [
     .testTarget(name: "TridentCollectivesTests", dependencies: ["TridentCollectives"],
                 swiftSettings: commonSettings),
     .testTarget(name: "TridentModelTests", dependencies: ["TridentModel", "TridentEngine"], swiftSettings: commonSettings),
+    .testTarget(name: "TridentEngineTests", dependencies: ["TridentEngine", "TridentModel", "TridentTokenizer",
+                                                           "TridentFormats", "TridentCollectives"],
+                swiftSettings: commonSettings),
     .testTarget(name: "TridentPlannerTests", dependencies: ["TridentPlanner"], swiftSettings: commonSettings),
     .testTarget(name: "TridentLauncherTests", dependencies: ["TridentLauncher", "TridentCollectives"],
                 swiftSettings: commonSettings),
@@ -93,6 +98,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: targets,
     swiftLanguageModes: [.v6]

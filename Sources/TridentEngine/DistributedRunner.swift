@@ -1,3 +1,4 @@
+import Logging
 import TridentCollectives
 import TridentModel
 
@@ -6,10 +7,14 @@ import TridentModel
 public final class DistributedRunner: ModelRunner {
     public let runtime: RankRuntime
     private var stopped = false
+    private let logger: Logger
+    /// Forward steps submitted so far.
+    public private(set) var steps = 0
 
     public init(runtime: RankRuntime) {
         precondition(runtime.world.rank == 0, "only world rank 0 drives the model")
         self.runtime = runtime
+        self.logger = runtime.logger
     }
 
     public var configuration: ModelConfiguration { runtime.configuration }
@@ -61,6 +66,9 @@ public final class DistributedRunner: ModelRunner {
         let bySize = (rows + Self.rowsPerPass - 1) / Self.rowsPerPass
         let groups = min(max(1, microBatches ?? pipelineStages, bySize), chunks.count)
         let command = StepCommand(opcode: .forward, chunks: chunks, microBatches: groups)
+        steps += 1
+        logger.trace("step", metadata: ["step": "\(steps)", "chunks": "\(chunks.count)", "rows": "\(rows)",
+                                        "micro_batches": "\(groups)"])
         try command.broadcast(over: runtime.world)
         outstanding.append((chunks, try runtime.run(command)))
     }
@@ -86,6 +94,7 @@ public final class DistributedRunner: ModelRunner {
     public func shutdown() throws {
         guard !stopped else { return }
         stopped = true
+        logger.info("driver shutting down the workers", metadata: ["steps": "\(steps)"])
         try StepCommand(opcode: .shutdown).broadcast(over: runtime.world)
     }
 }
@@ -100,6 +109,8 @@ public enum WorkerLoop {
     @discardableResult
     public static func run(_ runtime: RankRuntime, forwardStepLimit: Int = .max) throws -> Bool {
         var forwardSteps = 0
+        let logger = runtime.logger
+        logger.debug("worker serving the driver's steps")
         while forwardSteps < forwardStepLimit {
             let command = try StepCommand.receive(over: runtime.world, slotCount: runtime.placement.slotCount,
                                                   capacity: runtime.stage.cache.capacity,
@@ -110,7 +121,9 @@ public enum WorkerLoop {
                 forwardSteps += 1
             case .statistics: _ = try runtime.gatherStatistics()
             case .resetStatistics: runtime.resetStatistics()
-            case .shutdown: return true
+            case .shutdown:
+                logger.debug("worker shut down by the driver", metadata: ["steps": "\(forwardSteps)"])
+                return true
             }
         }
         return false

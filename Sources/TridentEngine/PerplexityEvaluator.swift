@@ -19,8 +19,9 @@ public enum PerplexityEvaluator {
     ///   - tokens: the whole text, tokenized.
     ///   - context: chunk length; at least 2 chunks' worth of tokens are needed.
     ///   - bos: when the model adds BOS, the first token of each chunk is replaced by it.
+    ///   - onProgress: called after each step with the chunks done so far and their perplexity.
     public static func evaluate(runner: any ModelRunner, tokens: [Int32], context: Int,
-                                bos: Int32? = nil) throws -> Result {
+                                bos: Int32? = nil, onProgress: (Result) -> Void = { _ in }) throws -> Result {
         guard context >= 4, context <= runner.capacity else {
             throw PerplexityError.badContext(context: context, capacity: runner.capacity)
         }
@@ -48,6 +49,7 @@ public enum PerplexityEvaluator {
                 count += scored
             }
             chunk = group.upperBound
+            onProgress(Result(perplexity: exp(nll / Double(count)), scoredTokens: count, chunks: chunk))
         }
         return Result(perplexity: exp(nll / Double(count)), scoredTokens: count, chunks: chunks)
     }

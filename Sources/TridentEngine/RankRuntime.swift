@@ -57,7 +57,10 @@ public final class RankRuntime: @unchecked Sendable {
                             pipelineLayers: String? = nil, threads: Int, capacity: Int,
                             slotsPerReplica: Int = 1) throws -> RankRuntime {
         let started = DispatchTime.now().uptimeNanoseconds
+        let logger = Self.logger(rank: world.rank)
         let layout = try layout ?? ParallelLayout(tensor: world.size)
+        logger.debug("loading model", metadata: ["path": "\(path)", "grid": "\(layout.tensor)x\(layout.pipeline)x\(layout.data)",
+                                                "threads": "\(threads)"])
         let loaded = Result {
             try layout.validate(worldSize: world.size)
             return try loadPart(path: path, layout: layout, rank: world.rank, pipelineLayers: pipelineLayers,
@@ -71,6 +74,11 @@ public final class RankRuntime: @unchecked Sendable {
                                pool: ThreadPool(threadCount: threads),
                                logitsReceivers: .firstRank)  // tensor rank 0 of the last stage sends them on
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        let me = layout.coordinates(of: world.rank)
+        logger.info("loaded shard", metadata: [
+            "tp": "\(me.tensor)", "pp": "\(me.pipeline)", "dp": "\(me.data)", "layers": "\(part.layers)",
+            "query_heads": "\(part.plan.queryHeads)", "kv_heads": "\(part.plan.kvHeads)",
+            "cache_positions": "\(part.cache.capacity)", "seconds": "\(seconds)"])
         return RankRuntime(groups: groups, placement: part.placement, stage: stage, loadSeconds: seconds)
     }
 

@@ -35,7 +35,7 @@ public struct Sampler: Sendable {
             keep = min(keep, max(1, probabilities.prefix(keep).prefix { $0 >= threshold }.count))
         }
         candidates.removeSubrange(keep...)
-        probabilities = Sampler.softmax(candidates.map { $0.logit / parameters.temperature })
+        probabilities = Sampler.softmax(candidates.map { $0.logit }, temperature: parameters.temperature)
         let u = Float(generator.nextUnitFloat())
         var cumulative: Float = 0
         for (i, p) in probabilities.enumerated() {
@@ -89,11 +89,16 @@ public struct Sampler: Sendable {
         return all
     }
 
-    /// Numerically stable softmax.
-    static func softmax(_ logits: [Float]) -> [Float] {
+    /// Numerically stable softmax of `logits / temperature`, computed as
+    /// `exp((logit - max) / temperature)`: every exponent is <= 0, so no temperature, however
+    /// small (down to the least subnormal), overflows. When it is so small that every gap
+    /// underflows, the largest logit gets all the mass (greedy); exact ties share it.
+    /// - Parameter temperature: > 0 (infinity gives the uniform distribution).
+    static func softmax(_ logits: [Float], temperature: Float = 1) -> [Float] {
         guard let maxLogit = logits.max() else { return [] }
-        var out = logits.map { expf($0 - maxLogit) }
-        let sum = out.reduce(0, +)
+        let t = Double(temperature)
+        var out = logits.map { Float(exp((Double($0) - Double(maxLogit)) / t)) }
+        let sum = out.reduce(0, +)  // >= 1: the largest logit contributes exp(0)
         for i in out.indices { out[i] /= sum }
         return out
     }

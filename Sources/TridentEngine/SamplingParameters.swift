@@ -26,5 +26,7 @@ public struct SamplingParameters: Sendable, Equatable, Codable {
         self.seed = seed
     }
 
-    public var isGreedy: Bool { temperature <= 0 }
+    /// Temperature 0 (or below, or NaN) is greedy. Any positive temperature samples; one so
+    /// small that every logit gap underflows gives the greedy token too (see `Sampler`).
+    public var isGreedy: Bool { !(temperature > 0) }
 }

@@ -11,13 +11,13 @@ struct StopStringMatcher {
     /// (then everything from the stop string on is dropped).
     mutating func append(_ text: String) -> (visible: String, stopped: Bool) {
         pending += text
-        for stop in stopStrings {
-            if let range = pending.range(of: stop) {
-                let visible = String(pending[..<range.lowerBound])
-                emitted += visible
-                pending = ""
-                return (visible, true)
-            }
+        // The stop string that starts first in the text ends it (not the first in the list).
+        let found = stopStrings.compactMap { pending.range(of: $0)?.lowerBound }.min()
+        if let start = found {
+            let visible = String(pending[..<start])
+            emitted += visible
+            pending = ""
+            return (visible, true)
         }
         // Hold back the longest suffix of `pending` that is a prefix of some stop string.
         var hold = 0

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Builds a safetensors file: tensors are laid out contiguously in the order added, and the
 /// JSON header is padded with spaces to a multiple of 8 bytes so data starts aligned.
 /// Inputs are checked with preconditions (programmer errors).
@@ -45,38 +47,43 @@ public struct SafetensorsWriter {
         try file.commit()
     }
 
+    /// The header through `JSONEncoder` (keys sorted; the tensors' order lives in their
+    /// `data_offsets`).
     private func headerJSON() -> String {
-        var fields: [String] = []
+        var entries: [String: SafetensorsHeaderEntry] = [:]
         if !metadata.isEmpty {
-            let pairs = metadata.map { "\(Self.quoted($0.0)):\(Self.quoted($0.1))" }
-            fields.append("\"__metadata__\":{\(pairs.joined(separator: ","))}")
+            entries["__metadata__"] = .metadata(Dictionary(uniqueKeysWithValues: metadata))
         }
         var offset = 0
         for tensor in tensors {
             let end = offset + tensor.bytes.count
-            let shape = tensor.shape.map(String.init).joined(separator: ",")
-            fields.append("\(Self.quoted(tensor.name)):{\"dtype\":\"\(tensor.dtype.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
+            entries[tensor.name] = .tensor(dtype: tensor.dtype.rawValue, shape: tensor.shape, offsets: [offset, end])
             offset = end
         }
-        return "{\(fields.joined(separator: ","))}"
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Strings, integers and string maps only: encoding cannot fail.
+        return String(decoding: try! encoder.encode(entries), as: UTF8.self)
     }
+}
 
-    /// A JSON string literal.
-    private static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
+/// One value of a safetensors header: the `__metadata__` string map or a tensor's entry.
+private enum SafetensorsHeaderEntry: Encodable {
+    case metadata([String: String])
+    case tensor(dtype: String, shape: [Int], offsets: [Int])
+
+    private enum Keys: String, CodingKey { case dtype, shape, dataOffsets = "data_offsets" }
+
+    func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .metadata(let pairs):
+            var container = encoder.singleValueContainer()
+            try container.encode(pairs)
+        case let .tensor(dtype, shape, offsets):
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode(dtype, forKey: .dtype)
+            try container.encode(shape, forKey: .shape)
+            try container.encode(offsets, forKey: .dataOffsets)
         }
-        return out + "\""
     }
 }

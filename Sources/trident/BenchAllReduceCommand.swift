@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import TridentCollectives
 import TridentLauncher
 
@@ -8,7 +9,7 @@ import TridentLauncher
 /// Without RANK / OMPI_COMM_WORLD_RANK in the environment the command starts the ranks itself:
 /// threads for `local`, `--nproc` copies of this binary via `LocalLauncher` for `tcp`, and
 /// `mpirun -np N <this binary> ...` for `mpi`. Each worker checks every result; rank 0 prints.
-struct BenchAllReduceCommand: ParsableCommand {
+struct BenchAllReduceCommand: ParsableCommand, RunsRanks {
     static let configuration = CommandConfiguration(
         commandName: "allreduce",
         abstract: "Time all-reduce per buffer size: median time, algbw, busbw (busbw = algbw * 2(n-1)/n).")
@@ -18,14 +19,16 @@ struct BenchAllReduceCommand: ParsableCommand {
     @Option(help: "Backend: local (threads), tcp (processes), mpi (Open MPI, needs --traits MPI).")
     var backend: Backend = .local
 
-    @Option(help: "Number of ranks.")
+    @Option(parsing: .unconditional, help: "Number of ranks.")
     var nproc: Int = 2
 
     @Option(help: "Comma-separated buffer sizes in bytes.")
     var sizes: String = "4,4096,4194304"
 
-    @Option(help: "Timed iterations per size (after 3 warm-up iterations).")
+    @Option(parsing: .unconditional, help: "Timed iterations per size (after 3 warm-up iterations).")
     var iterations: Int = 50
+
+    @OptionGroup var logging: LoggingOptions
 
     @Flag(help: "Print one JSON object from rank 0 instead of a table.")
     var json = false
@@ -34,10 +37,11 @@ struct BenchAllReduceCommand: ParsableCommand {
     var selfTest = false
 
     func validate() throws {
-        guard nproc >= 1 else { throw ValidationError("--nproc must be at least 1, got \(nproc)") }
-        guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1, got \(iterations)") }
-        guard !parsedSizes.isEmpty, parsedSizes.allSatisfy({ $0 > 0 }) else {
-            throw ValidationError("--sizes must be positive byte counts separated by commas, got '\(sizes)'")
+        try OptionCheck.integer(nproc, in: 1...256, "--nproc")
+        try OptionCheck.integer(iterations, in: 1...1_000_000, "--iterations")
+        let items = sizes.split(separator: ",", omittingEmptySubsequences: false)
+        guard !parsedSizes.isEmpty, parsedSizes.count == items.count, parsedSizes.allSatisfy({ $0 > 0 && $0 <= 1 << 32 }) else {
+            throw ValidationError("--sizes must be byte counts in 1...2^32 separated by commas, got '\(sizes)'")
         }
     }
 
@@ -81,7 +85,9 @@ struct BenchAllReduceCommand: ParsableCommand {
         }
         let failures = try CollectiveSelfTest.run(on: comm)
         if backend != .local {
-            for failure in failures { FileHandle.standardError.write(Data("rank \(comm.rank): \(failure)\n".utf8)) }
+            var logger = Logger(label: "trident.bench")
+            logger[metadataKey: "rank"] = "\(comm.rank)"
+            for failure in failures { logger.error("self-test failure: \(failure)") }
         }
         var failed: [Int32] = [failures.isEmpty ? 0 : 1]
         try comm.allReduce(&failed, op: .max)

@@ -5,24 +5,25 @@ import TridentModel
 
 /// `trident bench model`: prefill and decode speed, memory, communication share and, with
 /// pipeline stages, each rank's busy fraction (the measured bubble) against the schedule's.
-struct BenchModelCommand: ParsableCommand {
+struct BenchModelCommand: ParsableCommand, RunsRanks {
     static let configuration = CommandConfiguration(
         commandName: "model",
         abstract: "Prefill and decode tokens/s for --prompts concurrent sequences, per-rank busy fraction and peak RSS.")
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var parallel: ParallelOptions
+    @OptionGroup var logging: LoggingOptions
 
-    @Option(help: "Prompt length of each sequence.")
+    @Option(parsing: .unconditional, help: "Prompt length of each sequence.")
     var promptTokens: Int = 128
 
-    @Option(help: "Tokens decoded one at a time by each sequence.")
+    @Option(parsing: .unconditional, help: "Tokens decoded one at a time by each sequence.")
     var decodeTokens: Int = 128
 
-    @Option(help: "Sequences in flight at once (spread over the --dp replicas; a pipeline needs several to overlap).")
+    @Option(parsing: .unconditional, help: "Sequences in flight at once (spread over the --dp replicas; a pipeline needs several to overlap).")
     var prompts: Int = 1
 
-    @Option(help: "Repetitions; the best is reported.")
+    @Option(parsing: .unconditional, help: "Repetitions; the best is reported.")
     var repetitions: Int = 2
 
     @Option(help: "Decode schedule with --pp: overlapped (each group of sequences re-enters the pipeline as soon as its logits are back) or gpipe (every step fills and drains the pipeline).")
@@ -32,21 +33,27 @@ struct BenchModelCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard (1...1 << 20).contains(promptTokens), (1...1 << 20).contains(decodeTokens) else {
-            throw ValidationError("--prompt-tokens and --decode-tokens must be in 1...\(1 << 20)")
-        }
-        guard (1...1 << 16).contains(prompts) else { throw ValidationError("--prompts must be in 1...\(1 << 16)") }
+        try OptionCheck.integer(promptTokens, in: 1...(1 << 20), "--prompt-tokens")
+        try OptionCheck.integer(decodeTokens, in: 1...(1 << 20), "--decode-tokens")
+        try OptionCheck.integer(prompts, in: 1...(1 << 16), "--prompts")
+        try OptionCheck.integer(repetitions, in: 1...1000, "--repetitions")
     }
 
     func run() throws {
         var session = ParallelSession(model: model, parallel: parallel, capacity: promptTokens + decodeTokens + 1)
         session.slotsPerReplica = (prompts + parallel.dp - 1) / parallel.dp
         let parameters = BenchParameters(promptTokens: promptTokens, decodeTokens: decodeTokens, prompts: prompts,
-                                         repetitions: max(1, repetitions), schedule: schedule)
+                                         repetitions: repetitions, schedule: schedule)
         let json = self.json, parallel = self.parallel, modelPath = model.model
         let threads = model.threadsPerRank(ranksOnThisMachine: parallel.worldSize)
+        let progress = ProgressLine(enabled: !json)
+        progress.loading(modelPath, ranks: parallel.worldSize)
         try session.run { runner in
-            let measured = try parameters.measure(runner)
+            progress.modelLoaded(seconds: runner.runtime.loadSeconds)
+            let measured = try parameters.measure(runner) { repetition, prefill, decode in
+                progress.note(String(format: "repetition %d/%d: prefill %.3f s, decode %.3f s", repetition,
+                                     parameters.repetitions, prefill, decode))
+            }
             let report = BenchModelReport(parallel: parallel, placement: runner.placement, threads: threads,
                                           parameters: parameters, measured: measured,
                                           groupsInFlight: parameters.groups(runner).count)
@@ -89,12 +96,15 @@ struct BenchParameters {
     /// Runs the repetitions; the best prefill and decode times are kept. One step prefills every
     /// prompt (cut into chunks when a pipeline needs more micro-batches), then every sequence
     /// decodes `decodeTokens` tokens, greedily, following `schedule`.
-    func measure(_ runner: DistributedRunner) throws -> Measured {
+    /// - Parameter onRepetition: called after each repetition with its number (from 1) and its
+    ///   prefill and decode seconds.
+    func measure(_ runner: DistributedRunner,
+                 onRepetition: (Int, Double, Double) -> Void = { _, _, _ in }) throws -> Measured {
         let vocabulary = runner.configuration.vocabularySize
         let chunks = BatchGenerator.chunksPerPrompt(stages: runner.pipelineStages,
                                                     promptsInStep: min(prompts, runner.placement.slotsPerReplica))
         var measured = Measured()
-        for _ in 0..<repetitions {
+        for repetition in 1...repetitions {
             let prefill = (0..<prompts).flatMap {
                 BatchGenerator.prefillChunks(prompt($0, vocabulary: vocabulary), slot: $0, chunks: chunks,
                                              longestChunk: 512)
@@ -109,6 +119,7 @@ struct BenchParameters {
             measured.ranks = try runner.rankStatistics()
             measured.prefillSeconds = min(measured.prefillSeconds, Double(t1 - t0) / 1e9)
             measured.decodeSeconds = min(measured.decodeSeconds, Double(t3 - t2) / 1e9)
+            onRepetition(repetition, Double(t1 - t0) / 1e9, Double(t3 - t2) / 1e9)
         }
         return measured
     }

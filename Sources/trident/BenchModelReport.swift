@@ -56,8 +56,7 @@ struct BenchModelReport {
                  "idle_fraction": 1 - r.busyFraction] as [String: Any]
             },
         ]
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-        return String(decoding: data, as: UTF8.self)
+        return try JSONLine.render(object)
     }
 
     func text(model: String) -> String {

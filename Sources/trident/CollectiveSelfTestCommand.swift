@@ -29,6 +29,14 @@ struct CollectiveSelfTestCommand: ParsableCommand {
     @Option(name: .customLong("liveness"), help: "Liveness timeout in seconds.")
     var liveness: Int = 10
 
+    func validate() throws {
+        try OptionCheck.integer(nproc, in: 1...256, "--nproc")
+        try OptionCheck.integer(liveness, in: 1...3600, "--liveness")
+        guard counts.split(separator: ",").allSatisfy({ Int($0).map { (0...(1 << 28)).contains($0) } ?? false }) else {
+            throw ValidationError("--counts must be element counts in 0...2^28 separated by commas, got '\(counts)'")
+        }
+    }
+
     func run() throws {
         guard let environment = try WorkerEnvironment.current() else {
             var arguments = Array(CommandLine.arguments.dropFirst())

@@ -4,22 +4,23 @@ import TridentEngine
 import TridentFormats
 import TridentTokenizer
 
-struct GenerateCommand: ParsableCommand {
+struct GenerateCommand: ParsableCommand, RunsRanks {
     static let configuration = CommandConfiguration(
         commandName: "generate",
         abstract: "Generate text from a prompt (or many, --prompts-file), on one rank or split across several (--tp, --pp, --dp).")
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var parallel: ParallelOptions
+    @OptionGroup var logging: LoggingOptions
     @OptionGroup var sampling: SamplingOptions
 
-    @Option(help: "The prompt text. Special-token texts such as <|im_start|> become those tokens.")
+    @Option(name: [.long, .customShort("p")], help: "The prompt text. Special-token texts such as <|im_start|> become those tokens.")
     var prompt: String?
 
-    @Option(help: "A file with one prompt per line (empty lines skipped), generated concurrently.")
+    @Option(help: "A UTF-8 file with one prompt per line (LF or CRLF; blank lines skipped), generated concurrently.")
     var promptsFile: String?
 
-    @Option(help: "With --prompts-file: most sequences in flight per data-parallel replica.")
+    @Option(parsing: .unconditional, help: "With --prompts-file: most sequences in flight per data-parallel replica.")
     var maxSequences: Int = 16
 
     @Flag(help: "Wrap the prompt as a user message with the model's chat template.")
@@ -32,14 +33,17 @@ struct GenerateCommand: ParsableCommand {
         guard (prompt == nil) != (promptsFile == nil) else {
             throw ValidationError("give either --prompt or --prompts-file")
         }
-        guard (1...1 << 16).contains(maxSequences) else { throw ValidationError("--max-sequences must be in 1...\(1 << 16)") }
+        try OptionCheck.integer(maxSequences, in: 1...(1 << 16), "--max-sequences")
     }
 
     func run() throws {
         if let promptsFile { return try runMany(promptsFile) }
         let session = ParallelSession(model: model, parallel: parallel, capacity: ParallelSession.defaultCapacity)
         let json = self.json, prompt = self.prompt!, chat = self.chat, sampling = self.sampling, path = model.model
+        let progress = ProgressLine(enabled: !json)
+        progress.loading(path, ranks: parallel.worldSize)
         try session.run { runner in
+            progress.modelLoaded(seconds: runner.runtime.loadSeconds)
             // Only the driver tokenizes, samples and prints.
             let tokenizer = try Tokenizer(gguf: GGUFFile(path: path))
             let request = try sampling.request(PromptBuilder.tokens(prompt, chat: chat, tokenizer: tokenizer))
@@ -67,7 +71,10 @@ struct GenerateCommand: ParsableCommand {
         var session = ParallelSession(model: model, parallel: parallel, capacity: capacity)
         session.slotsPerReplica = min(maxSequences, (prompts.count + parallel.dp - 1) / parallel.dp)
         let json = self.json, chat = self.chat, sampling = self.sampling, path = model.model
+        let progress = ProgressLine(enabled: !json)
+        progress.loading(path, ranks: parallel.worldSize)
         try session.run { runner in
+            progress.modelLoaded(seconds: runner.runtime.loadSeconds)
             let tokenizer = try Tokenizer(gguf: GGUFFile(path: path))
             let requests = try prompts.map { try sampling.request(PromptBuilder.tokens($0, chat: chat, tokenizer: tokenizer)) }
             var printer = OrderedPrinter()
@@ -106,16 +113,12 @@ struct OrderedPrinter {
     }
 }
 
-/// `--prompts-file`: one prompt per line.
+/// `--prompts-file`: one prompt per line (LF or CRLF; blank lines skipped).
 enum PromptsFile {
-    /// - Throws: when the file cannot be read or holds no prompt.
+    /// - Throws: when the file cannot be read, is not UTF-8 or holds no prompt.
     static func read(_ path: String) throws -> [String] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ExitMessage("cannot read prompts file '\(path)'")
-        }
-        let prompts = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true)
-            .map { String($0.hasSuffix("\r") ? $0.dropLast() : $0) }.filter { !$0.isEmpty }
-        guard !prompts.isEmpty else { throw ExitMessage("prompts file '\(path)' has no prompt (one per line)") }
+        let prompts = InputFile.lines(try InputFile.text(path, option: "--prompts-file"))
+        guard !prompts.isEmpty else { throw ExitMessage("--prompts-file: '\(path)' has no prompt (one per line)") }
         return prompts
     }
 }

@@ -14,6 +14,15 @@ struct GenerationReport: Encodable {
             case decodeTokensPerSecond = "decode_tokens_per_second"
             case peakRSSBytes = "peak_rss_bytes"
         }
+
+        /// Rates are `null` when not finite (no decode step, a zero-length interval).
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(JSONLine.finite(loadSeconds), forKey: .loadSeconds)
+            try container.encode(JSONLine.finite(prefillTokensPerSecond), forKey: .prefillTokensPerSecond)
+            try container.encode(JSONLine.finite(decodeTokensPerSecond), forKey: .decodeTokensPerSecond)
+            try container.encode(peakRSSBytes, forKey: .peakRSSBytes)
+        }
     }
 
     /// With --prompts-file: the prompt's line among the file's prompts (0-based).
@@ -22,7 +31,8 @@ struct GenerationReport: Encodable {
     var tokens: [Int32]
     var text: String
     var stopReason: String
-    var topLogprobs: [[[Double]]]?
+    /// Per generated token, `[id, logprob]` pairs (a logprob of -infinity is `null`).
+    var topLogprobs: [[[Double?]]]?
     var stats: Stats
     /// Per-rank statistics (single prompt only).
     var ranks: [RankStatistics]?
@@ -42,16 +52,12 @@ struct GenerationReport: Encodable {
         text = result.text
         stopReason = result.stopReason.rawValue
         topLogprobs = result.topLogprobs.isEmpty ? nil
-            : result.topLogprobs.map { $0.map { [Double($0.id), Double($0.logprob)] } }
+            : result.topLogprobs.map { $0.map { [Double($0.id), JSONLine.finite($0.logprob)] } }
         stats = Stats(loadSeconds: loadSeconds, prefillTokensPerSecond: result.prefillTokensPerSecond,
                       decodeTokensPerSecond: result.decodeTokensPerSecond,
                       peakRSSBytes: ranks?.first?.peakRSSBytes ?? ProcessMemory.peakResidentBytes())
         self.ranks = ranks
     }
 
-    func jsonLine() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
-    }
+    func jsonLine() throws -> String { try JSONLine.encode(self) }
 }

@@ -8,8 +8,10 @@ struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "info", abstract: "Architecture, sizes, tensor types and tokenizer facts of a model.")
 
-    @Option(help: "Path to a GGUF model file.")
+    @Option(name: [.long, .customShort("m")], help: "Path to a GGUF model file.")
     var model: String
+
+    func validate() throws { try OptionCheck.modelFile(model) }
 
     func run() throws {
         let file = try GGUFFile(path: model)
@@ -37,23 +39,5 @@ struct InfoCommand: ParsableCommand {
         print("tokenizer:       \(v.model), pre-tokenizer \(v.preTokenizer), \(v.tokens.count) tokens, \(v.merges.count) merges")
         print("special tokens:  bos \(v.bosId.map(String.init) ?? "-"), eos \(v.eosId.map(String.init) ?? "-"), add_bos \(v.addBOS), end of generation \(tokenizer.endOfGenerationIds.sorted())")
         print("chat template:   \(v.chatTemplate == nil ? "none" : "yes (\(v.chatTemplate!.count) characters)")")
-    }
-}
-
-struct TokenizeCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "tokenize", abstract: "Print the token ids of a text.")
-
-    @Option(help: "Path to a GGUF model file.")
-    var model: String
-
-    @Argument(help: "Text to tokenize.")
-    var text: String
-
-    @Flag(help: "Do not parse special-token texts (e.g. <|im_start|>) as special tokens.")
-    var noParseSpecial = false
-
-    func run() throws {
-        let tokenizer = try Tokenizer(gguf: GGUFFile(path: model))
-        print(tokenizer.encode(text, parseSpecial: !noParseSpecial).map(String.init).joined(separator: " "))
     }
 }

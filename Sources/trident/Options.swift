@@ -5,17 +5,19 @@ import TridentEngine
 
 /// The model to load and how many threads each rank computes with.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "Path to a GGUF model file.")
+    @Option(name: [.long, .customShort("m")], help: "Path to a GGUF model file.")
     var model: String
 
-    @Option(help: "Compute threads per rank (default: the machine's cores divided among the ranks on it).")
+    @Option(name: [.long, .customShort("t")], parsing: .unconditional,
+            help: "Compute threads per rank (default: the machine's cores divided among the ranks on it).")
     var threads: Int?
 
+    /// Most threads a rank may start.
+    static let maxThreads = 1024
+
     func validate() throws {
-        guard FileManager.default.fileExists(atPath: model) else {
-            throw ValidationError("no model file at '\(model)' (run scripts/fetch-model.sh for the default model)")
-        }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        try OptionCheck.modelFile(model)
+        if let threads { try OptionCheck.integer(threads, in: 1...Self.maxThreads, "--threads") }
     }
 
     /// Threads per rank when `ranksOnThisMachine` ranks share the cores.
@@ -36,13 +38,17 @@ enum Backend: String, ExpressibleByArgument, CaseIterable {
 
 /// How the model is split across ranks: a `--tp x --pp x --dp` grid.
 struct ParallelOptions: ParsableArguments {
-    @Option(help: "Tensor-parallel ranks (attention heads and MLP split across them).")
+    @Option(name: [.long, .customLong("tensor-parallel-size"), .customLong("tp", withSingleDash: true)],
+            parsing: .unconditional, help: "Tensor-parallel ranks (attention heads and MLP split across them).")
     var tp: Int = 1
 
-    @Option(help: "Pipeline-parallel stages (contiguous blocks per stage; activations passed stage to stage).")
+    @Option(name: [.long, .customLong("pipeline-parallel-size"), .customLong("pp", withSingleDash: true)],
+            parsing: .unconditional,
+            help: "Pipeline-parallel stages (contiguous blocks per stage; activations passed stage to stage).")
     var pp: Int = 1
 
-    @Option(help: "Data-parallel replicas (each a full tp x pp copy of the model serving its own sequences).")
+    @Option(parsing: .unconditional,
+            help: "Data-parallel replicas (each a full tp x pp copy of the model serving its own sequences).")
     var dp: Int = 1
 
     @Option(help: "Blocks per pipeline stage, e.g. 10,10,10 (default: balanced by estimated cost).")
@@ -55,9 +61,9 @@ struct ParallelOptions: ParsableArguments {
     var worldSize: Int { tp * pp * dp }
 
     func validate() throws {
-        guard tp >= 1 else { throw ValidationError("--tp must be at least 1") }
-        guard pp >= 1 else { throw ValidationError("--pp must be at least 1") }
-        guard dp >= 1 else { throw ValidationError("--dp must be at least 1") }
+        try OptionCheck.integer(tp, in: 1...4096, "--tp")
+        try OptionCheck.integer(pp, in: 1...4096, "--pp")
+        try OptionCheck.integer(dp, in: 1...4096, "--dp")
         guard tp <= 4096, pp <= 4096, dp <= 4096, worldSize <= 4096 else { throw ValidationError("--tp x --pp x --dp = \(worldSize) ranks is too many (at most 4096)") }
         if pipelineLayers != nil && pp == 1 {
             throw ValidationError("--pipeline-layers needs --pp 2 or more")
@@ -70,25 +76,25 @@ struct ParallelOptions: ParsableArguments {
 
 /// Sampling flags shared by generation commands.
 struct SamplingOptions: ParsableArguments {
-    @Option(help: "Most tokens to generate.")
+    @Option(name: [.long, .customShort("n")], parsing: .unconditional, help: "Most tokens to generate.")
     var maxTokens: Int = 128
 
-    @Option(help: "Sampling temperature; 0 = greedy.")
+    @Option(name: [.long, .customLong("temp")], parsing: .unconditional, help: "Sampling temperature; 0 = greedy.")
     var temperature: Float = 0
 
-    @Option(help: "Keep only the K most likely tokens (0 = off).")
+    @Option(parsing: .unconditional, help: "Keep only the K most likely tokens (0 = off).")
     var topK: Int = 0
 
-    @Option(help: "Nucleus sampling mass (1 = off).")
+    @Option(parsing: .unconditional, help: "Nucleus sampling mass (1 = off).")
     var topP: Float = 1
 
-    @Option(help: "Drop tokens below this fraction of the top token's probability (0 = off).")
+    @Option(parsing: .unconditional, help: "Drop tokens below this fraction of the top token's probability (0 = off).")
     var minP: Float = 0
 
-    @Option(help: "Repetition penalty (1 = off).")
+    @Option(parsing: .unconditional, help: "Repetition penalty (1 = off).")
     var repeatPenalty: Float = 1
 
-    @Option(help: "Random seed for sampling.")
+    @Option(parsing: .unconditional, help: "Random seed for sampling (0...2^64-1).")
     var seed: UInt64 = 0
 
     @Option(help: "Stop when the text contains this string (repeatable).")
@@ -97,17 +103,17 @@ struct SamplingOptions: ParsableArguments {
     @Flag(help: "Keep generating past end-of-generation tokens.")
     var ignoreEos = false
 
-    @Option(help: "Report the K most likely tokens with log-probabilities for each generated token.")
+    @Option(parsing: .unconditional, help: "Report the K most likely tokens with log-probabilities for each generated token.")
     var topLogprobs: Int = 0
 
     func validate() throws {
-        guard maxTokens >= 0 && maxTokens <= 1 << 24 else { throw ValidationError("--max-tokens must be in 0...\(1 << 24)") }
-        guard temperature >= 0 else { throw ValidationError("--temperature must be >= 0") }
-        guard topK >= 0 else { throw ValidationError("--top-k must be >= 0") }
-        guard topP > 0 && topP <= 1 else { throw ValidationError("--top-p must be in (0, 1]") }
-        guard minP >= 0 && minP < 1 else { throw ValidationError("--min-p must be in [0, 1)") }
-        guard repeatPenalty > 0 else { throw ValidationError("--repeat-penalty must be > 0") }
-        guard topLogprobs >= 0 && topLogprobs <= 100 else { throw ValidationError("--top-logprobs must be in 0...100") }
+        try OptionCheck.integer(maxTokens, in: 0...(1 << 24), "--max-tokens")
+        try OptionCheck.real(temperature, "--temperature", "a finite number >= 0") { $0 >= 0 }
+        try OptionCheck.integer(topK, in: 0...(1 << 24), "--top-k")
+        try OptionCheck.real(topP, "--top-p", "in (0, 1]") { $0 > 0 && $0 <= 1 }
+        try OptionCheck.real(minP, "--min-p", "in [0, 1)") { $0 >= 0 && $0 < 1 }
+        try OptionCheck.real(repeatPenalty, "--repeat-penalty", "in [0.001, 1000]") { $0 >= 0.001 && $0 <= 1000 }
+        try OptionCheck.integer(topLogprobs, in: 0...100, "--top-logprobs")
     }
 
     var parameters: SamplingParameters {

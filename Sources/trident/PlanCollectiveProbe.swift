@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import TridentCollectives
 import TridentLauncher
 import TridentPlanner
@@ -36,14 +37,14 @@ enum CollectiveProbe {
         try comm.allReduce(&elapsed, op: .max)
         if comm.rank == 0 {
             let perCollective = max(0, (Double(elapsed[0]) - Double(iterations) * gapSeconds) / Double(iterations))
-            print("{\"seconds_per_collective\":\(perCollective),\"gap_seconds\":\(gapSeconds),"
-                + "\"bytes\":\(buffer.count * 4),\"iterations\":\(iterations)}")
+            print(try JSONLine.render(["seconds_per_collective": perCollective, "gap_seconds": gapSeconds,
+                                       "bytes": buffer.count * 4, "iterations": iterations]))
         }
     }
 
     /// Runs the probe as a child process and returns its report.
     static func measure(modelPath: String, gapSeconds: Double, bytes: Int, iterations: Int) throws -> CollectiveProbeReport {
-        FileHandle.standardError.write(Data("plan: measuring all-reduce cost between computing ranks...\n".utf8))
+        Logger(label: "trident.plan").notice("measuring all-reduce cost between computing ranks")
         let output = try TridentChild().run(["plan", "--model", modelPath, "--probe-collectives",
                                              "--probe-gap-us", String(format: "%.1f", gapSeconds * 1e6),
                                              "--probe-bytes", "\(bytes)", "--probe-iterations", "\(iterations)"])

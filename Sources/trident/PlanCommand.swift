@@ -3,7 +3,7 @@ import Foundation
 import TridentPlanner
 
 /// `trident plan`: recommends a TP/PP/DP split before anything is loaded.
-struct PlanCommand: ParsableCommand {
+struct PlanCommand: ParsableCommand, RunsRanks {
     static let configuration = CommandConfiguration(
         commandName: "plan",
         abstract: "Predict memory and speed of every TP x PP x DP split and recommend one.",
@@ -62,6 +62,7 @@ struct PlanCommand: ParsableCommand {
     @Option(help: "A preset (\(ModelPreset.allCases.map(\.rawValue).joined(separator: ", "))) or a .gguf/.safetensors path.")
     var model: String
     @OptionGroup(title: "Cluster") var cluster: PlanClusterOptions
+    @OptionGroup var logging: LoggingOptions
     @Option(help: "What to plan for.") var mode: Mode = .inference
     @OptionGroup(title: "Inference workload") var inference: PlanInferenceOptions
     @OptionGroup(title: "Training workload") var training: PlanTrainingOptions
@@ -72,15 +73,22 @@ struct PlanCommand: ParsableCommand {
     var calibrate = false
     @Flag(help: "Run the top configurations that fit this host's cores locally and print measured next to predicted.")
     var measure = false
-    @Option(help: "With --measure: how many of the top fitting configurations to list.") var measureTop = 3
-    @Option(help: "With --measure/--calibrate: repetitions of each bench run (the best is kept).") var measureRepetitions = 2
+    @Option(parsing: .unconditional, help: "With --measure: how many of the top fitting configurations to list.") var measureTop = 3
+    @Option(parsing: .unconditional, help: "With --measure/--calibrate: repetitions of each bench run (the best is kept).") var measureRepetitions = 2
     @Flag(help: .hidden) var probeCollectives = false
     @Option(help: .hidden) var probeGapUs: Double = 200
     @Option(help: .hidden) var probeBytes: Int = 2304
     @Option(help: .hidden) var probeIterations: Int = 1000
 
     func validate() throws {
-        guard !probeCollectives else { return }
+        if probeCollectives {
+            try OptionCheck.real(probeGapUs, "--probe-gap-us", "in [0, 1e6]") { $0 >= 0 && $0 <= 1e6 }
+            try OptionCheck.integer(probeBytes, in: 4...(1 << 30), "--probe-bytes")
+            try OptionCheck.integer(probeIterations, in: 1...1_000_000, "--probe-iterations")
+            return
+        }
+        try OptionCheck.integer(measureTop, in: 1...100, "--measure-top")
+        try OptionCheck.integer(measureRepetitions, in: 1...1000, "--measure-repetitions")
         guard measure || calibrate else { return }
         guard model.lowercased().hasSuffix(".gguf") else {
             throw ValidationError("--measure and --calibrate run the engine: --model must be a .gguf file, got '\(model)'")
@@ -90,9 +98,6 @@ struct PlanCommand: ParsableCommand {
         }
         if calibrate, let preset = cluster.devicePreset, preset != .cpuLocal {
             throw ValidationError("--calibrate measures this host: use --device-preset cpu-local (or none), not \(preset.rawValue)")
-        }
-        guard measureTop >= 1, measureRepetitions >= 1 else {
-            throw ValidationError("--measure-top and --measure-repetitions must be at least 1")
         }
     }
 

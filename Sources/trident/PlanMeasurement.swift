@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import TridentPlanner
 
 /// Why a `trident plan --measure` / `--calibrate` child run failed.
@@ -86,7 +87,7 @@ struct BenchModelRunner: MeasurementRunner {
     /// Runs `bench model --tp T --pp P --dp D --prompts N --threads 1 --json` and returns its report.
     func benchmark(tensor: Int, pipeline: Int = 1, data: Int = 1, prompts: Int = 1) throws -> ModelBenchReport {
         let grid = "TP=\(tensor)" + (pipeline > 1 ? " PP=\(pipeline)" : "") + (data > 1 ? " DP=\(data)" : "")
-        FileHandle.standardError.write(Data("plan: measuring \(grid) with bench model...\n".utf8))
+        Logger(label: "trident.plan").notice("measuring \(grid) with bench model")
         let ranks = tensor * pipeline * data
         let arguments = ["bench", "model", "--model", modelPath, "--tp", "\(tensor)", "--pp", "\(pipeline)",
                          "--dp", "\(data)", "--prompts", "\(prompts)",
@@ -105,7 +106,7 @@ struct BenchModelRunner: MeasurementRunner {
 
     /// Runs `bench allreduce --backend tcp --nproc 2 --sizes ... --json` and returns its report.
     func allReduce(sizes: [Int]) throws -> AllReduceBenchReport {
-        FileHandle.standardError.write(Data("plan: measuring all-reduce latency with bench allreduce...\n".utf8))
+        Logger(label: "trident.plan").notice("measuring all-reduce latency with bench allreduce")
         let arguments = ["bench", "allreduce", "--backend", "tcp", "--nproc", "2",
                          "--sizes", sizes.map(String.init).joined(separator: ","), "--json"]
         return try AllReduceBenchReport.parse(try child.run(arguments))

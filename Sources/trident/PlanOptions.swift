@@ -12,31 +12,40 @@ struct PlanClusterOptions: ParsableArguments {
 
     @Option(help: "Device description to start from: a100-80gb (default) or cpu-local (this host: one core = one device; see the discussion).")
     var devicePreset: Preset?
-    @Option(help: "Number of devices (world size; default 1, cpu-local: the number of cores).") var devices: Int?
-    @Option(help: "Devices per node (default: the preset's; a100-80gb: min(devices, 8)).") var devicesPerNode: Int?
-    @Option(help: "Memory per device, e.g. 80GB or 80GiB (cpu-local: physical memory / cores).",
+    @Option(parsing: .unconditional, help: "Number of devices (world size; default 1, cpu-local: the number of cores).") var devices: Int?
+    @Option(parsing: .unconditional, help: "Devices per node (default: the preset's; a100-80gb: min(devices, 8)).") var devicesPerNode: Int?
+    @Option(parsing: .unconditional, help: "Memory per device, e.g. 80GB or 80GiB (cpu-local: physical memory / cores).",
             transform: { try Units.parseBytes($0) })
     var deviceMemory: Double?
-    @Option(help: "Compute rate per device for the compute dtype, TFLOP/s (a100-80gb: 312).") var deviceTflops: Double?
-    @Option(help: "Memory bandwidth per device, e.g. 2039GB/s (a100-80gb).", transform: { try Units.parseBytesPerSecond($0) })
+    @Option(parsing: .unconditional, help: "Compute rate per device for the compute dtype, TFLOP/s (a100-80gb: 312).") var deviceTflops: Double?
+    @Option(parsing: .unconditional, help: "Memory bandwidth per device, e.g. 2039GB/s (a100-80gb).", transform: { try Units.parseBytesPerSecond($0) })
     var deviceMemoryBandwidth: Double?
-    @Option(help: "Link bandwidth between devices of a node, e.g. 300GB/s.", transform: { try Units.parseBytesPerSecond($0) })
+    @Option(parsing: .unconditional, help: "Link bandwidth between devices of a node, e.g. 300GB/s.", transform: { try Units.parseBytesPerSecond($0) })
     var intraNodeBandwidth: Double?
-    @Option(help: "Link bandwidth between nodes, e.g. 200Gb/s (a100-80gb: 25GB/s).", transform: { try Units.parseBytesPerSecond($0) })
+    @Option(parsing: .unconditional, help: "Link bandwidth between nodes, e.g. 200Gb/s (a100-80gb: 25GB/s).", transform: { try Units.parseBytesPerSecond($0) })
     var interNodeBandwidth: Double?
-    @Option(help: "Latency of an intra-node message, e.g. 5us.", transform: { try Units.parseSeconds($0) })
+    @Option(parsing: .unconditional, help: "Latency of an intra-node message, e.g. 5us.", transform: { try Units.parseSeconds($0) })
     var intraNodeLatency: Double?
-    @Option(help: "Latency of an inter-node message, e.g. 10us.", transform: { try Units.parseSeconds($0) })
+    @Option(parsing: .unconditional, help: "Latency of an inter-node message, e.g. 10us.", transform: { try Units.parseSeconds($0) })
     var interNodeLatency: Double?
 
     func validate() throws {
-        if let devices, devices < 1 { throw ValidationError("--devices must be at least 1, got \(devices)") }
-        if let devicesPerNode, devicesPerNode < 1 {
-            throw ValidationError("--devices-per-node must be at least 1, got \(devicesPerNode)")
+        if let devices { try OptionCheck.integer(devices, in: 1...Self.maxDevices, "--devices") }
+        if let devicesPerNode { try OptionCheck.integer(devicesPerNode, in: 1...Self.maxDevices, "--devices-per-node") }
+        if let deviceTflops {
+            try OptionCheck.real(deviceTflops, "--device-tflops", "in (0, 1e6]") { $0 > 0 && $0 <= 1e6 }
         }
-        if let deviceTflops, deviceTflops <= 0 { throw ValidationError("--device-tflops must be positive, got \(deviceTflops)") }
-        if let deviceMemory, deviceMemory <= 0 { throw ValidationError("--device-memory must be positive") }
+        if let deviceMemory { try OptionCheck.real(deviceMemory, "--device-memory", "positive") { $0 > 0 } }
+        if let deviceMemoryBandwidth {
+            try OptionCheck.real(deviceMemoryBandwidth, "--device-memory-bandwidth", "positive") { $0 > 0 }
+        }
+        for (value, option) in [(intraNodeLatency, "--intra-node-latency"), (interNodeLatency, "--inter-node-latency")] {
+            if let value { try OptionCheck.real(value, option, "a finite duration >= 0") { $0 >= 0 } }
+        }
     }
+
+    /// Most devices a plan may describe (the planner enumerates their factorizations).
+    static let maxDevices = 1 << 20
 
     /// The preset the options start from.
     var preset: DevicePreset { devicePreset?.preset ?? .a100_80gb }
@@ -61,9 +70,9 @@ struct PlanClusterOptions: ParsableArguments {
 
 /// Serving workload options.
 struct PlanInferenceOptions: ParsableArguments {
-    @Option(help: "Concurrent sequences across the cluster.") var batch: Int = 1
-    @Option(help: "Prompt tokens per sequence.") var promptLength: Int = 512
-    @Option(help: "Generated tokens per sequence.") var outputLength: Int = 128
+    @Option(parsing: .unconditional, help: "Concurrent sequences across the cluster.") var batch: Int = 1
+    @Option(parsing: .unconditional, help: "Prompt tokens per sequence.") var promptLength: Int = 512
+    @Option(parsing: .unconditional, help: "Generated tokens per sequence.") var outputLength: Int = 128
     @Option(help: "Weight format: f32, f16, bf16, q8_0, q4_0, q4_1 (default: a GGUF's own, else f16).")
     var weightDtype: String?
     @Option(help: "KV-cache format: f32, f16, bf16, q8_0 (default: the preset's; cpu-local f32, else f16).")
@@ -72,9 +81,9 @@ struct PlanInferenceOptions: ParsableArguments {
     var activationDtype: String?
 
     func validate() throws {
-        guard batch >= 1, promptLength >= 1, outputLength >= 1 else {
-            throw ValidationError("--batch, --prompt-length and --output-length must be at least 1")
-        }
+        try OptionCheck.integer(batch, in: 1...(1 << 20), "--batch")
+        try OptionCheck.integer(promptLength, in: 1...(1 << 24), "--prompt-length")
+        try OptionCheck.integer(outputLength, in: 1...(1 << 24), "--output-length")
     }
 
     /// The workload; formats left out come from the model file, then from `device`.
@@ -104,18 +113,18 @@ struct PlanInferenceOptions: ParsableArguments {
 struct PlanTrainingOptions: ParsableArguments {
     enum OptimizerChoice: String, ExpressibleByArgument, CaseIterable { case adam, sgd }
 
-    @Option(help: "Sequences per optimizer step across all replicas.") var globalBatch: Int = 64
-    @Option(help: "Sequences per micro-batch.") var microBatch: Int = 1
-    @Option(help: "Tokens per training sequence.") var sequenceLength: Int = 2048
+    @Option(parsing: .unconditional, help: "Sequences per optimizer step across all replicas.") var globalBatch: Int = 64
+    @Option(parsing: .unconditional, help: "Sequences per micro-batch.") var microBatch: Int = 1
+    @Option(parsing: .unconditional, help: "Tokens per training sequence.") var sequenceLength: Int = 2048
     @Option(help: "Optimizer.") var optimizer: OptimizerChoice = .adam
     @Flag(inversion: .prefixedNo, help: "bf16 weights/gradients with an fp32 master copy.") var mixedPrecision = true
     @Flag(help: "Shard optimizer states over data-parallel replicas (ZeRO-1).") var zero1 = false
     @Flag(help: "Recompute activations in backward instead of keeping them.") var recompute = false
 
     func validate() throws {
-        guard globalBatch >= 1, microBatch >= 1, sequenceLength >= 1 else {
-            throw ValidationError("--global-batch, --micro-batch and --sequence-length must be at least 1")
-        }
+        try OptionCheck.integer(globalBatch, in: 1...(1 << 24), "--global-batch")
+        try OptionCheck.integer(microBatch, in: 1...globalBatch, "--micro-batch")
+        try OptionCheck.integer(sequenceLength, in: 1...(1 << 24), "--sequence-length")
     }
 
     func workload() -> TrainingWorkload {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import TridentLauncher
 
 @main
@@ -7,6 +8,7 @@ struct Trident: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "trident",
         abstract: "Distributed Llama inference in Swift.",
+        version: TridentVersion.string,
         subcommands: [GenerateCommand.self, PerplexityCommand.self, InfoCommand.self, TokenizeCommand.self,
                       PlanCommand.self, LaunchCommand.self, BenchCommand.self, CollectiveSelfTestCommand.self])
 
@@ -16,6 +18,7 @@ struct Trident: ParsableCommand {
         LauncherWatch.install()   // a launched worker dies with its launcher
         do {
             var command = try parseAsRoot()
+            LogSetup.bootstrap(level: try LogSetup.level(option: (command as? any RunsRanks)?.logging.logLevel))
             try command.run()
         } catch {
             let code = exitCode(for: error)
@@ -24,7 +27,7 @@ struct Trident: ParsableCommand {
                 Foundation.exit(0)
             }
             let message = Self.message(for: error)
-                .split(separator: "\n", omittingEmptySubsequences: true)
+                .split(whereSeparator: \.isNewline)
                 .map { $0.trimmingCharacters(in: .whitespaces) }
                 .joined(separator: " ")
             // An error without text (ExitCode) was already reported by whoever threw it.
