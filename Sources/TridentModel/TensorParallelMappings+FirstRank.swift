@@ -3,7 +3,7 @@ import TridentKernels
 
 extension TensorParallelMappings {
     /// Tag of the point-to-point messages `gatherToFirstRank` sends on the tensor group.
-    public static let firstRankTag = 0x4C4F_4749
+    public static let firstRankTag = MessageTag.gatherToFirstRank.rawValue
 
     /// Forward: gathers every rank's slice along the last dimension on tensor-group rank 0
     /// only (the driver of generation, the only rank that uses logits): half the traffic of an
