@@ -6,7 +6,8 @@ public struct PassLayout {
     public let firstRows: [Int]
     /// Total rows (tokens) of the pass.
     public let rows: Int
-    /// `[rows]`: each row's position in its sequence (valid while the context's scratch is).
+    /// `[rows]`: each row's position in its sequence, in the context's scratch: valid until the
+    /// next `PassLayout` is made with the same context.
     public let positions: UnsafePointer<Int>
 
     /// Lays out `chunks` and writes their positions into `context`'s scratch.
