@@ -20,7 +20,7 @@ public final class RankRuntime: @unchecked Sendable {
     private var windowStart = DispatchTime.now().uptimeNanoseconds
 
     /// World tag of the logits a replica's last stage sends to the driver.
-    public static let logitsTag = 0x5452_4C47
+    public static let logitsTag = MessageTag.logitsToDriver.rawValue
 
     init(groups: ProcessGroups, placement: ModelPlacement, stage: LlamaStage, loadSeconds: Double) {
         self.groups = groups

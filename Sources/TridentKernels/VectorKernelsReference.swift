@@ -45,3 +45,26 @@ public enum VectorKernelsReference {
         zip(gate, up).map { g, u in Float(Double(g) / (1 + exp(-Double(g))) * Double(u)) }
     }
 }
+
+extension VectorKernelsReference {
+    /// See `VectorKernels.layerNorm` (two-pass mean and variance in Double).
+    public static func layerNorm(_ x: [Float], weight: [Float], bias: [Float], eps: Float, tokens: Int,
+                                 dim: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: tokens * dim)
+        for t in 0 ..< tokens {
+            let row = (0 ..< dim).map { Double(x[t * dim + $0]) }
+            let mean = row.reduce(0, +) / Double(dim)
+            let variance = row.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(dim)
+            for i in 0 ..< dim {
+                out[t * dim + i] = Float((row[i] - mean) / (variance + Double(eps)).squareRoot()
+                                         * Double(weight[i]) + Double(bias[i]))
+            }
+        }
+        return out
+    }
+
+    /// See `VectorKernels.gatedActivate`.
+    public static func gatedActivate(_ activation: Activation, gate: [Float], up: [Float]) -> [Float] {
+        zip(gate, up).map { g, u in Float(activation.reference(Double(g)) * Double(u)) }
+    }
+}

@@ -173,9 +173,9 @@ public struct ActivationFrame: Sendable, Equatable {
     }
 
     /// Default tag for forward activations on a pipeline group.
-    public static let activationTag = 0x5050_4143
+    public static let activationTag = MessageTag.activations.rawValue
     /// Default tag for gradients flowing backwards on a pipeline group.
-    public static let gradientTag = 0x5050_4752
+    public static let gradientTag = MessageTag.gradients.rawValue
 
     /// Sends this frame (header, then payload) to stage `peer` of `group`. Stage `peer` must
     /// call `receive(from:)` naming this rank with the same `tag`.

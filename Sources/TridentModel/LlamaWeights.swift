@@ -24,8 +24,10 @@ public struct LlamaLayerWeights: Sendable {
     public var down: WeightMatrix
 }
 
-/// The tensors one rank holds: its layers' slices, plus the embedding (first pipeline
-/// stage) and final norm and LM head (last stage), vocabulary-parallel.
+/// The tensors one rank reads from a GGUF Llama file, by their file names: its layers' slices,
+/// plus the embedding (first pipeline stage) and final norm and LM head (last stage),
+/// vocabulary-parallel. `StageModules(llama:configuration:plan:)` turns them into layers that
+/// share the same storage.
 public struct LlamaWeights: Sendable {
     /// `[localVocab, hidden]`, rows `plan.vocabularyRows`; nil off the first stage.
     public var embedding: WeightMatrix?

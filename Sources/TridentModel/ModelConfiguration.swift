@@ -1,4 +1,8 @@
-/// The hyper-parameters of a Llama-family decoder-only transformer.
+import TridentKernels
+
+/// The hyper-parameters of a decoder-only transformer: Llama's by default, with the
+/// architecture choices the layers support (normalisation, activation, gated MLP, biases,
+/// position encoding).
 ///
 /// `CodingKeys` use the Hugging Face `config.json` spellings, so a configuration can be
 /// decoded from a safetensors checkpoint's `config.json`; GGUF metadata is mapped in
@@ -16,7 +20,7 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
     public var kvHeadCount: Int
     /// Size of the vocabulary (rows of the embedding and of the LM head).
     public var vocabularySize: Int
-    /// Epsilon inside RMSNorm.
+    /// Epsilon inside the normalisation (RMSNorm or LayerNorm).
     public var rmsNormEpsilon: Float
     /// RoPE frequency base.
     public var ropeTheta: Float
@@ -26,6 +30,18 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
     public var tiedEmbeddings: Bool
     /// Per-head width; `hiddenSize / headCount` unless the model says otherwise.
     public var headDimension: Int
+    /// RMSNorm (Llama, default) or LayerNorm with bias.
+    public var normalization: NormalizationKind = .rms
+    /// The MLP's non-linearity (SiLU by default).
+    public var activation: Activation = .silu
+    /// Gated MLP `down(act(gate x) * up x)` (default) or the plain `down(act(up x))`.
+    public var gatedMLP = true
+    /// Whether the q, k, v and attention-output projections have biases.
+    public var attentionBias = false
+    /// Whether the MLP's projections have biases.
+    public var mlpBias = false
+    /// RoPE (default) or learned absolute positions.
+    public var positionEncoding: PositionEncoding = .rope
 
     enum CodingKeys: String, CodingKey {
         case hiddenSize = "hidden_size"
@@ -39,6 +55,12 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
         case contextLength = "max_position_embeddings"
         case tiedEmbeddings = "tie_word_embeddings"
         case headDimension = "head_dim"
+        case normalization = "normalization"
+        case activation = "hidden_act"
+        case gatedMLP = "gated_mlp"
+        case attentionBias = "attention_bias"
+        case mlpBias = "mlp_bias"
+        case positionEncoding = "position_embedding_type"
     }
 
     public init(hiddenSize: Int, intermediateSize: Int, layerCount: Int, headCount: Int,
@@ -74,6 +96,12 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
             contextLength: try c.decodeIfPresent(Int.self, forKey: .contextLength) ?? 2048,
             tiedEmbeddings: try c.decodeIfPresent(Bool.self, forKey: .tiedEmbeddings) ?? false,
             headDimension: try c.decodeIfPresent(Int.self, forKey: .headDimension))
+        normalization = try c.decodeIfPresent(NormalizationKind.self, forKey: .normalization) ?? .rms
+        activation = try c.decodeIfPresent(Activation.self, forKey: .activation) ?? .silu
+        gatedMLP = try c.decodeIfPresent(Bool.self, forKey: .gatedMLP) ?? true
+        attentionBias = try c.decodeIfPresent(Bool.self, forKey: .attentionBias) ?? false
+        mlpBias = try c.decodeIfPresent(Bool.self, forKey: .mlpBias) ?? false
+        positionEncoding = try c.decodeIfPresent(PositionEncoding.self, forKey: .positionEncoding) ?? .rope
     }
 
     /// Query heads sharing one key/value head.
@@ -85,11 +113,15 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
 
     /// Parameter count of the whole model (embedding and LM head counted once if tied).
     public var parameterCount: Int {
-        let attention = hiddenSize * queryDimension + 2 * hiddenSize * kvDimension + queryDimension * hiddenSize
-        let mlp = 3 * hiddenSize * intermediateSize
-        let norms = 2 * hiddenSize
-        let perLayer = attention + mlp + norms
+        var attention = hiddenSize * queryDimension + 2 * hiddenSize * kvDimension + queryDimension * hiddenSize
+        if attentionBias { attention += queryDimension + 2 * kvDimension + hiddenSize }
+        let projections = gatedMLP ? 3 : 2
+        var mlp = projections * hiddenSize * intermediateSize
+        if mlpBias { mlp += (projections - 1) * intermediateSize + hiddenSize }
+        let norm = normalization == .layer ? 2 * hiddenSize : hiddenSize
+        let perLayer = attention + mlp + 2 * norm
         let embedding = vocabularySize * hiddenSize
-        return layerCount * perLayer + embedding + (tiedEmbeddings ? 0 : embedding) + hiddenSize
+        let positions = positionEncoding == .learned ? contextLength * hiddenSize : 0
+        return layerCount * perLayer + embedding + (tiedEmbeddings ? 0 : embedding) + norm + positions
     }
 }
