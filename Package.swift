@@ -33,6 +33,8 @@ var targets: [Target] = [
     .target(name: "TridentModel",
             dependencies: ["TridentKernels", "TridentFormats", "TridentCollectives"],
             swiftSettings: commonSettings),
+    .target(name: "TridentTraining", dependencies: ["TridentKernels", "TridentCollectives"],
+            swiftSettings: commonSettings),
     .target(name: "TridentEngine",
             dependencies: ["TridentModel", "TridentTokenizer", "TridentCollectives"],
             swiftSettings: commonSettings),
@@ -52,6 +54,8 @@ var targets: [Target] = [
     .testTarget(name: "TridentCollectivesTests", dependencies: ["TridentCollectives"],
                 swiftSettings: commonSettings),
     .testTarget(name: "TridentModelTests", dependencies: ["TridentModel", "TridentEngine"], swiftSettings: commonSettings),
+    .testTarget(name: "TridentTrainingTests", dependencies: ["TridentTraining", "TridentCollectives"],
+                swiftSettings: commonSettings),
     .testTarget(name: "TridentPlannerTests", dependencies: ["TridentPlanner"], swiftSettings: commonSettings),
     .testTarget(name: "IntegrationTests", dependencies: ["TridentLauncher", "TridentCollectives"], swiftSettings: commonSettings),
 ]

@@ -1,0 +1,119 @@
+import Foundation
+import Testing
+import TridentKernels
+@testable import TridentTraining
+
+/// Training attention: forward (output and log-sum-exp) against `Attention.causalReference`
+/// and a Double forward; backward against central differences of that Double forward, for
+/// grouped, uneven and duplicated KV-head tables and a non-zero start position.
+@Suite struct AttentionBackwardTests {
+    struct Case: CustomStringConvertible, Sendable {
+        var tokens: Int, start: Int, heads: Int, kvHeads: Int, headDim: Int, table: [Int]
+        var description: String { "T\(tokens)+\(start) H\(heads) KV\(kvHeads) d\(headDim) \(table)" }
+        var layout: AttentionLayout { AttentionLayout(heads: heads, kvHeads: kvHeads, headDim: headDim, kvHeadForHead: table) }
+        var positions: Int { start + tokens }
+    }
+
+    static let cases: [Case] = [
+        Case(tokens: 1, start: 0, heads: 1, kvHeads: 1, headDim: 1, table: [0]),
+        Case(tokens: 4, start: 0, heads: 4, kvHeads: 2, headDim: 8, table: [0, 0, 1, 1]),      // grouped
+        Case(tokens: 5, start: 0, heads: 3, kvHeads: 2, headDim: 5, table: [0, 0, 1]),         // uneven split
+        Case(tokens: 3, start: 2, heads: 3, kvHeads: 2, headDim: 4, table: [1, 1, 1]),         // KV head 0 unused
+        Case(tokens: 4, start: 1, heads: 5, kvHeads: 3, headDim: 3, table: [0, 1, 1, 2, 0]),   // any table
+    ]
+
+    /// Output `[tokens, heads, d]` and log-sum-exp `[tokens, heads]` in Double.
+    static func forwardDouble(_ c: Case, _ q: [Double], _ k: [Double], _ v: [Double]) -> (out: [Double], lse: [Double]) {
+        let d = c.headDim, kvStride = c.kvHeads * d
+        var out = [Double](repeating: 0, count: c.tokens * c.heads * d), lse = [Double](repeating: 0, count: c.tokens * c.heads)
+        for t in 0..<c.tokens {
+            for h in 0..<c.heads {
+                let row = t * c.heads + h, kv = c.table[h] * d
+                let scores = (0...(c.start + t)).map { p in
+                    (0..<d).reduce(0.0) { $0 + q[row * d + $1] * k[p * kvStride + kv + $1] } / Double(d).squareRoot()
+                }
+                let m = scores.max()!
+                let z = scores.reduce(0) { $0 + exp($1 - m) }
+                lse[row] = m + log(z)
+                for (p, s) in scores.enumerated() {
+                    for i in 0..<d { out[row * d + i] += exp(s - m) / z * v[p * kvStride + kv + i] }
+                }
+            }
+        }
+        return (out, lse)
+    }
+
+    static func run(_ c: Case, _ q: [Float], _ k: [Float], _ v: [Float], _ dOut: [Float], pool: ThreadPool)
+        -> (out: [Float], lse: [Float], dq: [Float], dk: [Float], dv: [Float]) {
+        var out = [Float](repeating: .nan, count: q.count), lse = [Float](repeating: .nan, count: c.tokens * c.heads)
+        var dq = out, dk = [Float](repeating: .nan, count: k.count), dv = dk
+        q.withUnsafeBufferPointer { qp in k.withUnsafeBufferPointer { kp in v.withUnsafeBufferPointer { vp in
+            dOut.withUnsafeBufferPointer { gp in
+                out.withBase { op in lse.withBase { lp in
+                    AttentionTraining.forward(queries: qp.baseAddress!, keys: kp.baseAddress!, values: vp.baseAddress!,
+                                              output: op, logSumExp: lp, tokens: c.tokens, startPosition: c.start,
+                                              layout: c.layout, pool: pool)
+                    dq.withBase { dqp in dk.withBase { dkp in dv.withBase { dvp in
+                        AttentionTraining.backward(queries: qp.baseAddress!, keys: kp.baseAddress!, values: vp.baseAddress!,
+                                                   output: op, logSumExp: lp, outputGradient: gp.baseAddress!,
+                                                   queryGradient: dqp, keyGradient: dkp, valueGradient: dvp,
+                                                   tokens: c.tokens, startPosition: c.start, layout: c.layout, pool: pool)
+                    } } }
+                } }
+            }
+        } } }
+        return (out, lse, dq, dk, dv)
+    }
+
+    /// Forward within 2e-6 of the Double forward (and of `Attention.causalReference`);
+    /// gradients within 2e-5 × max(1, max |gradient|) of central differences.
+    @Test(arguments: 0..<5)
+    func matchesFiniteDifferences(caseIndex: Int) {
+        let c = Self.cases[caseIndex]
+        let q = randomFloats(c.tokens * c.heads * c.headDim, in: -2...2, seed: 50)
+        let k = randomFloats(c.positions * c.kvHeads * c.headDim, in: -2...2, seed: 51)
+        let v = randomFloats(k.count, seed: 52), r = randomFloats(q.count, seed: 53)
+        let (qd, kd, vd) = (q.map(Double.init), k.map(Double.init), v.map(Double.init))
+        let reference = Self.forwardDouble(c, qd, kd, vd)
+        let fdQ = finiteDifferences(q) { weightedSum(Self.forwardDouble(c, $0, kd, vd).out, r) }
+        let fdK = finiteDifferences(k) { weightedSum(Self.forwardDouble(c, qd, $0, vd).out, r) }
+        let fdV = finiteDifferences(v) { weightedSum(Self.forwardDouble(c, qd, kd, $0).out, r) }
+        let kernelReference = Attention.causalReference(queries: q, keys: k, values: v, tokens: c.tokens,
+                                                        startPosition: c.start, layout: c.layout)
+        for pool in testPools {
+            let got = Self.run(c, q, k, v, r, pool: pool)
+            #expect(scaledError(got.out, reference.out) < 2e-6, "out \(c)")
+            #expect(scaledError(got.out, kernelReference.map(Double.init)) < 2e-6, "out vs causalReference \(c)")
+            #expect(scaledError(got.lse, reference.lse) < 2e-6, "lse \(c)")
+            #expect(scaledError(got.dq, fdQ) < 2e-5, "dq \(c) threads \(pool.threadCount)")
+            #expect(scaledError(got.dk, fdK) < 2e-5, "dk \(c) threads \(pool.threadCount)")
+            #expect(scaledError(got.dv, fdV) < 2e-5, "dv \(c) threads \(pool.threadCount)")
+        }
+    }
+
+    /// Two query heads sharing a KV head get the sum of their gradients: the shared layout's dk
+    /// equals the sum of dk of the same heads computed against two separate copies of the KV head.
+    @Test func sharedKVHeadSumsItsQueryHeads() {
+        let shared = Case(tokens: 4, start: 0, heads: 2, kvHeads: 1, headDim: 6, table: [0, 0])
+        let split = Case(tokens: 4, start: 0, heads: 2, kvHeads: 2, headDim: 6, table: [0, 1])
+        let q = randomFloats(4 * 2 * 6, seed: 60), k1 = randomFloats(4 * 6, seed: 61), v1 = randomFloats(4 * 6, seed: 62)
+        let r = randomFloats(q.count, seed: 63)
+        func duplicate(_ x: [Float]) -> [Float] {
+            (0..<4).flatMap { (p: Int) -> [Float] in
+                let row = Array(x[(p * 6)..<(p * 6 + 6)])
+                return row + row
+            }
+        }
+        let a = Self.run(shared, q, k1, v1, r, pool: testPools[1])
+        let b = Self.run(split, q, duplicate(k1), duplicate(v1), r, pool: testPools[1])
+        func summed(_ x: [Float]) -> [Double] {
+            (0..<24).map { (i: Int) -> Double in
+                let base: Int = (i / 6) * 12 + i % 6
+                return Double(x[base]) + Double(x[base + 6])
+            }
+        }
+        #expect(scaledError(a.dk, summed(b.dk)) < 1e-6)
+        #expect(scaledError(a.dv, summed(b.dv)) < 1e-6)
+        #expect(scaledError(a.dq, b.dq.map(Double.init)) < 1e-6)
+    }
+}
