@@ -30,6 +30,7 @@ import TridentKernels
         let count = 1037
         let configuration = AdamWConfiguration(beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1)
         var parameter = randomFloats(count, seed: 100)
+        let initial = parameter
         var state = AdamWState(count: count)
         var reference = DoubleAdamW(p: parameter.map(Double.init), m: .init(repeating: 0, count: count),
                                     v: .init(repeating: 0, count: count))
@@ -46,6 +47,11 @@ import TridentKernels
             reference.step(gradient, lr: Double(Float(lr)), configuration, decay: decay)
             #expect(state.step == s)
             #expect(scaledError(parameter, reference.p) < 2e-6, "step \(s)")
+            // The change since the start (about lr per step) to 1e-4 of its size: catches errors in the update itself.
+            let moved = zip(parameter, initial).map { $0 - $1 }
+            let movedReference = zip(reference.p, initial).map { $0 - Double($1) }
+            let size = movedReference.map { abs($0) }.max()!
+            #expect(scaledError(moved.map { $0 / Float(size) }, movedReference.map { $0 / size }) < 1e-4, "update step \(s)")
             #expect(scaledError(state.firstMoment, reference.m) < 1e-6, "m step \(s)")
             #expect(scaledError(state.secondMoment, reference.v) < 1e-6, "v step \(s)")
         }

@@ -15,9 +15,10 @@ struct StridedMatrix {
 ///
 /// Work items are `rowBlock × columnBlock` tiles of `C`, each owned by one thread (no races,
 /// deterministic sums). Inside a tile, the depth is walked in `depthBlock` chunks: the chunk
-/// of `A` is packed into 4-row panels (contiguous broadcasts whatever A's strides), then a
-/// 4-row × 32-column register micro-kernel (8 accumulators of 16 lanes, 2 loads + 4
-/// broadcasts per 8 FMAs) streams the matching rows of `B`.
+/// of `A` is packed into 8-row panels (contiguous broadcasts whatever A's strides), then an
+/// 8-row × 32-column register micro-kernel (16 accumulators of 16 lanes, 2 loads + 8
+/// broadcasts per 16 FMAs: enough independent FMAs to fill two AVX-512 FMA pipes) streams
+/// the matching rows of `B`.
 enum BlockedProduct {
     static let rowBlock = 32
     static let columnBlock = 128
@@ -54,10 +55,10 @@ enum BlockedProduct {
                 let kc = min(depthBlock, k - depth)
                 pack(a, rows: rows, depth: depth, kc: kc, into: packed)
                 var group = 0
-                while group * 4 < rows.count {
-                    let firstRow = rows.lowerBound + group * 4
-                    let live = min(4, rows.upperBound - firstRow)
-                    panel(packed + group * 4 * kc, b: b + depth * ldb, ldb: ldb, kc: kc,
+                while group * 8 < rows.count {
+                    let firstRow = rows.lowerBound + group * 8
+                    let live = min(8, rows.upperBound - firstRow)
+                    panel(packed + group * 8 * kc, b: b + depth * ldb, ldb: ldb, kc: kc,
                           c: c + firstRow * ldc, ldc: ldc, rows: live, columns: columns)
                     group += 1
                 }
@@ -66,89 +67,109 @@ enum BlockedProduct {
         }
     }
 
-    /// Packs `A[rows, depth ..< depth + kc]` as 4-row groups `[group][p][4]`, zero-padded.
+    /// Packs `A[rows, depth ..< depth + kc]` as 8-row groups `[group][p][8]`, zero-padded.
     @inline(__always)
     private static func pack(_ a: StridedMatrix, rows: Range<Int>, depth: Int, kc: Int,
                              into packed: UnsafeMutablePointer<Float>) {
-        let groups = (rows.count + 3) / 4
+        let groups = (rows.count + 7) / 8
         for g in 0..<groups {
-            let out = packed + g * 4 * kc
-            for r in 0..<4 {
-                let i = rows.lowerBound + g * 4 + r
+            let out = packed + g * 8 * kc
+            for r in 0..<8 {
+                let i = rows.lowerBound + g * 8 + r
                 if i < rows.upperBound {
-                    for p in 0..<kc { out[p * 4 + r] = a[i, depth + p] }
+                    for p in 0..<kc { out[p * 8 + r] = a[i, depth + p] }
                 } else {
-                    for p in 0..<kc { out[p * 4 + r] = 0 }
+                    for p in 0..<kc { out[p * 8 + r] = 0 }
                 }
             }
         }
     }
 
-    /// One 4-row panel against `columns` of B: 32-wide, then 16-wide, then scalar tails.
+    /// One 8-row panel against `columns` of B: 32-wide, then 16-wide, then scalar tails.
     @inline(__always)
     private static func panel(_ pa: UnsafePointer<Float>, b: UnsafePointer<Float>, ldb: Int, kc: Int,
                               c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Range<Int>) {
         var j = columns.lowerBound
         while j + 32 <= columns.upperBound {
-            kernel4x32(pa, b + j, ldb, kc, c + j, ldc, rows)
+            kernel8x32(pa, b + j, ldb, kc, c + j, ldc, rows)
             j += 32
         }
         while j + 16 <= columns.upperBound {
-            kernel4x16(pa, b + j, ldb, kc, c + j, ldc, rows)
+            kernel8x16(pa, b + j, ldb, kc, c + j, ldc, rows)
             j += 16
         }
         while j < columns.upperBound {
             for r in 0..<rows {
                 var sum: Float = 0
-                for p in 0..<kc { sum += pa[p * 4 + r] * b[p * ldb + j] }
+                for p in 0..<kc { sum += pa[p * 8 + r] * b[p * ldb + j] }
                 c[r * ldc + j] += sum
             }
             j += 1
         }
     }
 
-    @inline(__always)
-    private static func kernel4x32(_ pa: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ ldb: Int, _ kc: Int,
-                                   _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ rows: Int) {
-        var c00 = V16(), c01 = V16(), c10 = V16(), c11 = V16()
-        var c20 = V16(), c21 = V16(), c30 = V16(), c31 = V16()
-        for p in 0..<kc {
-            let b0 = load16(b + p * ldb), b1 = load16(b + p * ldb + 16)
-            let a = pa + p * 4
-            let a0 = V16(repeating: a[0]), a1 = V16(repeating: a[1])
-            let a2 = V16(repeating: a[2]), a3 = V16(repeating: a[3])
-            c00.addProduct(a0, b0); c01.addProduct(a0, b1)
-            c10.addProduct(a1, b0); c11.addProduct(a1, b1)
-            c20.addProduct(a2, b0); c21.addProduct(a2, b1)
-            c30.addProduct(a3, b0); c31.addProduct(a3, b1)
-        }
-        addRow(c, c00, c01)
-        if rows > 1 { addRow(c + ldc, c10, c11) }
-        if rows > 2 { addRow(c + 2 * ldc, c20, c21) }
-        if rows > 3 { addRow(c + 3 * ldc, c30, c31) }
+    /// Register tile of 8 rows × 32 columns (two 16-lane halves per row).
+    private struct Tile8x32 {
+        var low = (V16(), V16(), V16(), V16(), V16(), V16(), V16(), V16())
+        var high = (V16(), V16(), V16(), V16(), V16(), V16(), V16(), V16())
     }
 
     @inline(__always)
-    private static func kernel4x16(_ pa: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ ldb: Int, _ kc: Int,
+    private static func kernel8x32(_ pa: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ ldb: Int, _ kc: Int,
                                    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ rows: Int) {
-        var c0 = V16(), c1 = V16(), c2 = V16(), c3 = V16()
+        var t = Tile8x32()
+        for p in 0..<kc {
+            let b0 = load16(b + p * ldb), b1 = load16(b + p * ldb + 16)
+            let a = pa + p * 8
+            var s = V16(repeating: a[0]); t.low.0.addProduct(s, b0); t.high.0.addProduct(s, b1)
+            s = V16(repeating: a[1]); t.low.1.addProduct(s, b0); t.high.1.addProduct(s, b1)
+            s = V16(repeating: a[2]); t.low.2.addProduct(s, b0); t.high.2.addProduct(s, b1)
+            s = V16(repeating: a[3]); t.low.3.addProduct(s, b0); t.high.3.addProduct(s, b1)
+            s = V16(repeating: a[4]); t.low.4.addProduct(s, b0); t.high.4.addProduct(s, b1)
+            s = V16(repeating: a[5]); t.low.5.addProduct(s, b0); t.high.5.addProduct(s, b1)
+            s = V16(repeating: a[6]); t.low.6.addProduct(s, b0); t.high.6.addProduct(s, b1)
+            s = V16(repeating: a[7]); t.low.7.addProduct(s, b0); t.high.7.addProduct(s, b1)
+        }
+        addRow(c, t.low.0, t.high.0)
+        if rows > 1 { addRow(c + ldc, t.low.1, t.high.1) }
+        if rows > 2 { addRow(c + 2 * ldc, t.low.2, t.high.2) }
+        if rows > 3 { addRow(c + 3 * ldc, t.low.3, t.high.3) }
+        if rows > 4 { addRow(c + 4 * ldc, t.low.4, t.high.4) }
+        if rows > 5 { addRow(c + 5 * ldc, t.low.5, t.high.5) }
+        if rows > 6 { addRow(c + 6 * ldc, t.low.6, t.high.6) }
+        if rows > 7 { addRow(c + 7 * ldc, t.low.7, t.high.7) }
+    }
+
+    @inline(__always)
+    private static func kernel8x16(_ pa: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ ldb: Int, _ kc: Int,
+                                   _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ rows: Int) {
+        var t = (V16(), V16(), V16(), V16(), V16(), V16(), V16(), V16())
         for p in 0..<kc {
             let b0 = load16(b + p * ldb)
-            let a = pa + p * 4
-            c0.addProduct(V16(repeating: a[0]), b0)
-            c1.addProduct(V16(repeating: a[1]), b0)
-            c2.addProduct(V16(repeating: a[2]), b0)
-            c3.addProduct(V16(repeating: a[3]), b0)
+            let a = pa + p * 8
+            t.0.addProduct(V16(repeating: a[0]), b0); t.1.addProduct(V16(repeating: a[1]), b0)
+            t.2.addProduct(V16(repeating: a[2]), b0); t.3.addProduct(V16(repeating: a[3]), b0)
+            t.4.addProduct(V16(repeating: a[4]), b0); t.5.addProduct(V16(repeating: a[5]), b0)
+            t.6.addProduct(V16(repeating: a[6]), b0); t.7.addProduct(V16(repeating: a[7]), b0)
         }
-        store16(load16(c) + c0, c)
-        if rows > 1 { store16(load16(c + ldc) + c1, c + ldc) }
-        if rows > 2 { store16(load16(c + 2 * ldc) + c2, c + 2 * ldc) }
-        if rows > 3 { store16(load16(c + 3 * ldc) + c3, c + 3 * ldc) }
+        addRow(c, t.0)
+        if rows > 1 { addRow(c + ldc, t.1) }
+        if rows > 2 { addRow(c + 2 * ldc, t.2) }
+        if rows > 3 { addRow(c + 3 * ldc, t.3) }
+        if rows > 4 { addRow(c + 4 * ldc, t.4) }
+        if rows > 5 { addRow(c + 5 * ldc, t.5) }
+        if rows > 6 { addRow(c + 6 * ldc, t.6) }
+        if rows > 7 { addRow(c + 7 * ldc, t.7) }
     }
 
     @inline(__always)
     private static func addRow(_ row: UnsafeMutablePointer<Float>, _ low: V16, _ high: V16) {
         store16(load16(row) + low, row)
         store16(load16(row + 16) + high, row + 16)
+    }
+
+    @inline(__always)
+    private static func addRow(_ row: UnsafeMutablePointer<Float>, _ values: V16) {
+        store16(load16(row) + values, row)
     }
 }

@@ -8,6 +8,19 @@ public enum GradientSharing: Sendable, Equatable {
     /// Every rank of the tensor group holds the same values (norm weights, row-parallel
     /// biases, duplicated KV heads after their all-reduce): counted once, on tensor rank 0.
     case replicated
+    /// Held by several but not all tensor ranks (the projection rows of a KV head that
+    /// straddles two ranks, after `SharedKVHeadGradients.sum`): counted only where `owner` is
+    /// true; pass true on the lowest tensor rank that holds it.
+    case duplicated(owner: Bool)
+
+    /// Whether this rank adds the buffer to the global sum of squares.
+    func counted(tensorRank: Int) -> Bool {
+        switch self {
+        case .sharded: return true
+        case .replicated: return tensorRank == 0
+        case .duplicated(let owner): return owner
+        }
+    }
 }
 
 /// One gradient buffer for the global norm: `[count]` f32.
@@ -28,13 +41,13 @@ public enum GradientClipping {
     /// `otherGroups` (the pipeline group; not the data group, whose replicas hold equal
     /// gradients after their all-reduce) must call this, in the same order.
     ///
-    /// Replicated buffers count only where `tensorGroup.rank == 0`. The sum of squares is
+    /// Replicated buffers count only where `tensorGroup.rank == 0`, duplicated ones on their owner. The sum of squares is
     /// accumulated in Double and crosses the groups as a (high, low) pair of floats, so the
     /// reduction keeps about 48 bits.
     public static func globalNorm(_ gradients: [TaggedGradient], tensorGroup: any Communicator,
                                   otherGroups: [any Communicator] = []) throws -> Double {
         var local: Double = 0
-        for gradient in gradients where gradient.sharing == .sharded || tensorGroup.rank == 0 {
+        for gradient in gradients where gradient.sharing.counted(tensorRank: tensorGroup.rank) {
             local += sumOfSquares(UnsafeBufferPointer(gradient.values))
         }
         var total = local
