@@ -92,4 +92,50 @@ import TridentKernels
             #expect(scaledError(gradient, want.map(Double.init)) <= 1e-6 * max(1, scale), "rank \(rank)")
         }
     }
+
+    /// A vocabulary wider than the 16-lane loops (203 = 12·16 + 11): one rank against Double
+    /// softmax arithmetic, and TP 2 and 3 slices (cut off the 16-lane grid) against one rank.
+    @Test func wideVocabularyMatchesDoubleAndOneRank() throws {
+        let (tokens, vocabulary) = (5, 203)
+        let targets: [Int32] = [202, 0, -100, 17, 150]
+        let logits = randomFloats(tokens * vocabulary, in: -40...40, seed: 91)
+        var gradient = [Float](repeating: .nan, count: logits.count)
+        let pool = testPools[1]
+        let single = try logits.withUnsafeBufferPointer { lp in try targets.withUnsafeBufferPointer { tp in
+            try gradient.withBase {
+                try CrossEntropy.lossAndGradient(logits: lp.baseAddress!, targets: tp.baseAddress!, logitGradient: $0,
+                                                 tokens: tokens, vocabulary: vocabulary, pool: pool)
+            }
+        } }
+        var lossSum = 0.0
+        var want = [Double](repeating: 0, count: logits.count)
+        for t in 0..<tokens where targets[t] != -100 {
+            let row = logits[(t * vocabulary)..<((t + 1) * vocabulary)].map(Double.init)
+            let m = row.max()!, z = row.reduce(0) { $0 + exp($1 - m) }
+            lossSum += log(z) + m - row[Int(targets[t])]
+            for j in 0..<vocabulary { want[t * vocabulary + j] = (exp(row[j] - m) / z - (j == Int(targets[t]) ? 1 : 0)) / 4 }
+        }
+        #expect(abs(single.loss - lossSum / 4) <= 1e-6 * lossSum / 4)
+        #expect(scaledError(gradient, want) < 1e-7)
+        for slices in [[0..<70, 70..<203], [0..<16, 16..<150, 150..<203]] {
+            let results = try LocalCommunicator.run(size: slices.count) { comm in
+                let slice = slices[comm.rank]
+                var local = (0..<tokens).flatMap { t in logits[(t * vocabulary + slice.lowerBound)..<(t * vocabulary + slice.upperBound)] }
+                let result = try targets.withUnsafeBufferPointer { tp in
+                    try local.withBase {
+                        try VocabParallelCrossEntropy.lossAndGradient(logits: $0, targets: tp.baseAddress!, logitGradient: $0,
+                                                                      tokens: tokens, slice: slice, vocabulary: vocabulary,
+                                                                      group: comm, pool: ThreadPool(threadCount: 1))
+                    }
+                }
+                return (result.loss, local)
+            }
+            for (rank, (loss, local)) in results.enumerated() {
+                let slice = slices[rank]
+                #expect(abs(loss - single.loss) <= 1e-6 * single.loss, "rank \(rank) of \(slices.count)")
+                let mine = (0..<tokens).flatMap { t in gradient[(t * vocabulary + slice.lowerBound)..<(t * vocabulary + slice.upperBound)] }
+                #expect(scaledError(local, mine.map(Double.init)) < 1e-7, "rank \(rank) of \(slices.count)")
+            }
+        }
+    }
 }

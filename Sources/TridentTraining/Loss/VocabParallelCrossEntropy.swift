@@ -38,10 +38,7 @@ public enum VocabParallelCrossEntropy {
         var maxima = [Float](repeating: -.infinity, count: tokens)              // [tokens]
         maxima.withUnsafeMutableBufferPointer { m in
             pool.parallelFor(tokens) { t in
-                let row = logits + t * width
-                var best = -Float.infinity
-                for j in 0..<width { best = max(best, row[j]) }
-                m[t] = best
+                m[t] = maximumValue(logits + t * width, width)
             }
         }
         if let group { try group.allReduce(&maxima, op: .max) }
@@ -50,9 +47,7 @@ public enum VocabParallelCrossEntropy {
             sums.withUnsafeMutableBufferPointer { s in
                 pool.parallelFor(tokens) { t in
                     let row = logits + t * width
-                    var sum: Float = 0
-                    for j in 0..<width { sum += expf(row[j] - m[t]) }
-                    s[t] = sum
+                    s[t] = sumOfExponentials(row, width, shift: m[t])
                     let target = Int(targets[t])
                     s[tokens + t] = targets[t] != ignoreIndex && slice.contains(target) ? row[target - slice.lowerBound] : 0
                 }
@@ -88,7 +83,7 @@ public enum VocabParallelCrossEntropy {
             return
         }
         let scale = inverse / sum
-        for j in 0..<width { gradient[j] = expf(row[j] - maximum) * scale }
+        writeScaledExponentials(row, gradient, width, shift: maximum, scale: scale)
         if slice.contains(Int(target)) { gradient[Int(target) - slice.lowerBound] -= inverse }
     }
 }
