@@ -80,6 +80,11 @@ import TridentKernels
         let fdV = finiteDifferences(v) { weightedSum(Self.forwardDouble(c, qd, kd, $0).out, r) }
         let kernelReference = Attention.causalReference(queries: q, keys: k, values: v, tokens: c.tokens,
                                                         startPosition: c.start, layout: c.layout)
+        let naive = AttentionTraining.backwardReference(queries: q, keys: k, values: v, outputGradient: r,
+                                                        tokens: c.tokens, startPosition: c.start, layout: c.layout)
+        #expect(scaledError(naive.dq.map { Float($0) }, fdQ) < 1e-6, "reference dq \(c)")
+        #expect(scaledError(naive.dk.map { Float($0) }, fdK) < 1e-6, "reference dk \(c)")
+        #expect(scaledError(naive.dv.map { Float($0) }, fdV) < 1e-6, "reference dv \(c)")
         for pool in testPools {
             let got = Self.run(c, q, k, v, r, pool: pool)
             #expect(scaledError(got.out, reference.out) < 2e-6, "out \(c)")
@@ -115,5 +120,21 @@ import TridentKernels
         #expect(scaledError(a.dk, summed(b.dk)) < 1e-6)
         #expect(scaledError(a.dv, summed(b.dv)) < 1e-6)
         #expect(scaledError(a.dq, b.dq.map(Double.init)) < 1e-6)
+    }
+
+    /// Model-sized heads (d = 64) at an odd length against the Double reference: a rank's
+    /// share of 9 heads over 3 KV heads split 5 + 4 (the first rank's 5 heads read KV heads
+    /// 0, 0, 0, 1, 1 of its 2), start position 5. Tolerance 1e-5 × max(1, max |gradient|).
+    @Test func modelSizedHeadsMatchReference() {
+        let c = Case(tokens: 37, start: 5, heads: 5, kvHeads: 2, headDim: 64, table: [0, 0, 0, 1, 1])
+        let q = randomFloats(c.tokens * c.heads * c.headDim, in: -2...2, seed: 70)
+        let k = randomFloats(c.positions * c.kvHeads * c.headDim, in: -2...2, seed: 71)
+        let v = randomFloats(k.count, seed: 72), r = randomFloats(q.count, seed: 73)
+        let reference = AttentionTraining.backwardReference(queries: q, keys: k, values: v, outputGradient: r,
+                                                            tokens: c.tokens, startPosition: c.start, layout: c.layout)
+        let got = Self.run(c, q, k, v, r, pool: testPools[1])
+        #expect(scaledError(got.dq, reference.dq) < 1e-5)
+        #expect(scaledError(got.dk, reference.dk) < 1e-5)
+        #expect(scaledError(got.dv, reference.dv) < 1e-5)
     }
 }
