@@ -10,6 +10,9 @@ extension AttentionTraining {
     /// (so a KV head shared by several query heads, or duplicated on two ranks, gets each
     /// head's contribution; the layer all-reduces duplicated heads across ranks).
     ///
+    /// With dropout (mask factor `f` ∈ {0, 1/(1−p)}): the output used `P·f`, so `dv` gets `P·f·dO`
+    /// and `dS = P · (f · dO·v[p] − D)`; `D = dO·O` still holds.
+    ///
     /// Two race-free passes over the pool (no atomics, deterministic): one per `(t, h)` for
     /// `dq`, one per `(kvHead, position)` for `dk`/`dv`; probabilities are recomputed in each.
     ///
@@ -25,10 +28,12 @@ extension AttentionTraining {
                                 queryGradient dq: UnsafeMutablePointer<Float>,
                                 keyGradient dk: UnsafeMutablePointer<Float>,
                                 valueGradient dv: UnsafeMutablePointer<Float>,
-                                tokens: Int, startPosition: Int = 0, layout: AttentionLayout, pool: ThreadPool) {
+                                tokens: Int, startPosition: Int = 0, layout: AttentionLayout,
+                                dropout: AttentionDropout? = nil, pool: ThreadPool) {
         let heads = layout.heads, d = layout.headDim
         let kvStride = layout.kvHeads * d
         let scale = 1 / Float(d).squareRoot()
+        let positions = startPosition + tokens
         let deltas = UnsafeMutablePointer<Float>.allocate(capacity: max(tokens * heads, 1))  // [tokens, heads]
         defer { deltas.deallocate() }
         layout.kvHeadForHead.withUnsafeBufferPointer { table in
@@ -43,11 +48,11 @@ extension AttentionTraining {
                 g.update(repeating: 0, count: d)
                 for p in 0...(startPosition + t) {
                     let probability = expf(dotProduct(q, k + p * kvStride, d) * scale - lse)
-                    let dS = probability * (dotProduct(dO, v + p * kvStride, d) - delta)
+                    let keep = dropout.factor(t: t, h: h, p: p, positions: positions)
+                    let dS = probability * (keep * dotProduct(dO, v + p * kvStride, d) - delta)
                     addScaled(scale * dS, k + p * kvStride, g, d)
                 }
             }
-            let positions = startPosition + tokens
             pool.parallelFor(layout.kvHeads * positions) { item in
                 let j = item / positions, p = item % positions
                 let k = keys + p * kvStride + j * d, v = values + p * kvStride + j * d
@@ -59,9 +64,10 @@ extension AttentionTraining {
                         let row = t * heads + h
                         let q = queries + row * d, dO = dOut + row * d
                         let probability = expf(dotProduct(q, k, d) * scale - logSumExp[row])
-                        let dS = probability * (dotProduct(dO, v, d) - deltas[row])
+                        let keep = dropout.factor(t: t, h: h, p: p, positions: positions)
+                        let dS = probability * (keep * dotProduct(dO, v, d) - deltas[row])
                         addScaled(scale * dS, q, gk, d)
-                        addScaled(probability, dO, gv, d)
+                        addScaled(probability * keep, dO, gv, d)
                     }
                 }
             }

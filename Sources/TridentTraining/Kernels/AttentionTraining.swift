@@ -14,10 +14,11 @@ public enum AttentionTraining {
     ///   - keys, values: `[positions, kvHeads, headDim]`, `positions >= startPosition + tokens`.
     ///   - output: `[tokens, heads, headDim]`, must not alias the inputs.
     ///   - logSumExp: `[tokens, heads]`: `log Σ_p exp(score[p])` of the scaled scores, saved for backward.
+    ///   - dropout: optional dropout on the probabilities (pass the same value to `backward`).
     public static func forward(queries: UnsafePointer<Float>, keys: UnsafePointer<Float>,
                                values: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                                logSumExp: UnsafeMutablePointer<Float>, tokens: Int, startPosition: Int = 0,
-                               layout: AttentionLayout, pool: ThreadPool) {
+                               layout: AttentionLayout, dropout: AttentionDropout? = nil, pool: ThreadPool) {
         precondition(tokens >= 0 && startPosition >= 0)
         let heads = layout.heads, headDim = layout.headDim
         let kvStride = layout.kvHeads * headDim
@@ -43,7 +44,10 @@ public enum AttentionTraining {
                     }
                     out.update(repeating: 0, count: headDim)
                     let inverse = 1 / sum
-                    for p in 0..<length { addScaled(scores[p] * inverse, v + p * kvStride, out, headDim) }
+                    for p in 0..<length {
+                        let keep = dropout.factor(t: t, h: h, p: p, positions: startPosition + tokens)
+                        if keep != 0 { addScaled(scores[p] * inverse * keep, v + p * kvStride, out, headDim) }
+                    }
                     logSumExp[item] = maximum + logf(sum)
                 }
             }
