@@ -124,4 +124,38 @@ import TridentKernels
             #expect(values[2] == replicated[0].map { $0 * factor })
         }
     }
+
+    /// The multi-buffer optimizer equals `AdamW.step` per buffer with its decay flag, and restores state.
+    @Test func optimizerStepsEveryBufferWithItsDecay() throws {
+        let configuration = AdamWConfiguration(weightDecay: 0.1)
+        let optimizer = try AdamWOptimizer(configuration: configuration)
+        #expect(AdamWOptimizer.decaysByDefault(dimensions: 2) && !AdamWOptimizer.decaysByDefault(dimensions: 1))
+        optimizer.register(count: 40, decay: true)
+        optimizer.register(count: 3, decay: false)
+        var expected = [randomFloats(40, seed: 800), randomFloats(3, seed: 801)]
+        let buffers = expected.map { values in
+            let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: values.count)
+            _ = buffer.initialize(from: values)
+            return buffer
+        }
+        defer { buffers.forEach { $0.deallocate() } }
+        var states = [AdamWState(count: 40), AdamWState(count: 3)]
+        for s in 1...3 {
+            let gradients = [randomFloats(40, seed: 810 + UInt64(s)), randomFloats(3, seed: 820 + UInt64(s))]
+            gradients[0].withUnsafeBufferPointer { g0 in gradients[1].withUnsafeBufferPointer { g1 in
+                optimizer.step(parameters: buffers, gradients: [g0, g1], learningRate: 0.01, pool: testPools[0])
+            } }
+            for i in 0..<2 {
+                gradients[i].withUnsafeBufferPointer { g in expected[i].withBase { p in
+                    AdamW.step(parameter: p, gradient: g.baseAddress!, state: &states[i], count: gradients[i].count,
+                               learningRate: 0.01, configuration: configuration, decay: i == 0, pool: testPools[0])
+                } }
+            }
+        }
+        #expect(buffers.map { Array($0) } == expected)
+        #expect(optimizer.states == states && optimizer.stepCount == 3)
+        try optimizer.restore([AdamWState(count: 40), AdamWState(count: 3)])
+        #expect(optimizer.stepCount == 0)
+        #expect(throws: TrainingError.self) { try optimizer.restore([AdamWState(count: 41), AdamWState(count: 3)]) }
+    }
 }
