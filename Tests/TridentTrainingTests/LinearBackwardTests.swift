@@ -96,4 +96,17 @@ import TridentKernels
         #expect(scaledError(dW, fdW) < 1e-5)
         #expect(scaledError(db, fdB) < 1e-5)
     }
+
+    /// Each output element is owned by one work item and summed in a fixed order, so results
+    /// are bitwise identical for any thread count.
+    @Test func deterministicAcrossThreadCounts() {
+        let (tokens, inF, outF) = (67, 300, 130)
+        let dy = randomFloats(tokens * outF, seed: 14), w = randomFloats(outF * inF, seed: 15)
+        let x = randomFloats(tokens * inF, seed: 16)
+        let runs = testPools.map { pool in
+            Self.fast(dy, w, x, tokens: tokens, inFeatures: inF, outFeatures: outF, dxStart: nil,
+                      dWStart: [Float](repeating: 0, count: outF * inF), dbStart: [Float](repeating: 0, count: outF), pool: pool)
+        }
+        #expect(runs[0].0 == runs[1].0 && runs[0].1 == runs[1].1 && runs[0].2 == runs[1].2)
+    }
 }
