@@ -35,24 +35,10 @@ public enum VocabParallelCrossEntropy {
         precondition(slice.lowerBound >= 0 && slice.upperBound <= vocabulary, "slice \(slice) outside 0..<\(vocabulary)")
         let count = try CrossEntropy.validate(targets, tokens: tokens, vocabulary: vocabulary, ignoreIndex: ignoreIndex)
         let width = slice.count
-        var maxima = [Float](repeating: -.infinity, count: tokens)              // [tokens]
-        maxima.withUnsafeMutableBufferPointer { m in
-            pool.parallelFor(tokens) { t in
-                m[t] = maximumValue(logits + t * width, width)
-            }
-        }
+        var maxima = rowMaxima(logits, tokens: tokens, width: width, pool: pool)           // [tokens]
         if let group { try group.allReduce(&maxima, op: .max) }
-        var sums = [Float](repeating: 0, count: 2 * tokens)                   // [Σ exp | target logit]
-        maxima.withUnsafeBufferPointer { m in
-            sums.withUnsafeMutableBufferPointer { s in
-                pool.parallelFor(tokens) { t in
-                    let row = logits + t * width
-                    s[t] = sumOfExponentials(row, width, shift: m[t])
-                    let target = Int(targets[t])
-                    s[tokens + t] = targets[t] != ignoreIndex && slice.contains(target) ? row[target - slice.lowerBound] : 0
-                }
-            }
-        }
+        var sums = rowSums(logits, maxima: maxima, targets: targets, tokens: tokens, slice: slice,
+                           ignoreIndex: ignoreIndex, pool: pool)                          // [Σ exp | target logit]
         if let group { try group.allReduce(&sums, op: .sum) }
         let denominatorValue = denominator ?? count
         let inverse = denominatorValue > 0 ? 1 / Float(denominatorValue) : 0
@@ -71,6 +57,34 @@ public enum VocabParallelCrossEntropy {
         }
         let loss = denominatorValue > 0 ? lossSum / Double(denominatorValue) : 0
         return CrossEntropyResult(loss: loss, lossSum: lossSum, targetCount: count)
+    }
+
+    /// Local maximum of every row of `[tokens, width]`.
+    private static func rowMaxima(_ logits: UnsafePointer<Float>, tokens: Int, width: Int, pool: ThreadPool) -> [Float] {
+        var maxima = [Float](repeating: -.infinity, count: tokens)
+        maxima.withUnsafeMutableBufferPointer { m in
+            pool.parallelFor(tokens) { t in m[t] = maximumValue(logits + t * width, width) }
+        }
+        return maxima
+    }
+
+    /// `[2 · tokens]`: this slice's Σ exp(logit − max) per row, then each row's target logit
+    /// when the target lies in the slice (else 0), ready for one sum all-reduce.
+    private static func rowSums(_ logits: UnsafePointer<Float>, maxima: [Float], targets: UnsafePointer<Int32>, tokens: Int,
+                                slice: Range<Int>, ignoreIndex: Int32, pool: ThreadPool) -> [Float] {
+        let width = slice.count
+        var sums = [Float](repeating: 0, count: 2 * tokens)
+        maxima.withUnsafeBufferPointer { m in
+            sums.withUnsafeMutableBufferPointer { s in
+                pool.parallelFor(tokens) { t in
+                    let row = logits + t * width
+                    s[t] = sumOfExponentials(row, width, shift: m[t])
+                    let target = Int(targets[t])
+                    s[tokens + t] = targets[t] != ignoreIndex && slice.contains(target) ? row[target - slice.lowerBound] : 0
+                }
+            }
+        }
+        return sums
     }
 
     /// `(exp(logit − max) / sum − [j == target]) · inverse` for one row (zero when ignored).
