@@ -16,14 +16,14 @@ import TridentCollectives
         _ = try buckets.finish()
     }
 
-    /// Every replica's gradients equal the mean of all replicas' (Double arithmetic, 1e-6),
+    /// Every replica's gradients equal the mean (or sum) of all replicas' (Double arithmetic, 1e-6 scaled),
     /// over two steps (the marks reset), with 512-byte buckets.
-    @Test(arguments: [2, 3])
-    func averagesOverReplicas(size: Int) throws {
+    @Test(arguments: [2, 3], [GradientBuckets.Reduction.mean, .sum])
+    func averagesOverReplicas(size: Int, reduction: GradientBuckets.Reduction) throws {
         let sizes = [7, 300, 1, 64, 129]
         let order = [4, 2, 3, 0, 1]          // not the bucket order: starts must still be in order
         let results = try LocalCommunicator.run(size: size) { comm in
-            let buckets = GradientBuckets(parameterSizes: sizes, bucketBytes: 512, group: comm)
+            let buckets = GradientBuckets(parameterSizes: sizes, bucketBytes: 512, group: comm, reduction: reduction)
             var perStep: [[[Float]]] = []
             for step in 0..<2 {
                 buckets.zeroGradients()
@@ -35,6 +35,7 @@ import TridentCollectives
                 }
                 let exposed = try buckets.finish()
                 #expect(exposed >= .zero)
+                #expect(buckets.lastCommunicationTime > .zero)
                 perStep.append(sizes.indices.map { Array(buckets.gradient(of: $0)) })
             }
             return perStep
@@ -42,7 +43,7 @@ import TridentCollectives
         for step in 0..<2 {
             for p in sizes.indices {
                 let inputs = (0..<size).map { randomFloats(sizes[p], seed: UInt64(1000 * step + 10 * $0 + p)) }
-                let mean = (0..<sizes[p]).map { i in inputs.reduce(0.0) { $0 + Double($1[i]) } / Double(size) }
+                let mean = (0..<sizes[p]).map { i in inputs.reduce(0.0) { $0 + Double($1[i]) } / Double(reduction == .mean ? size : 1) }
                 for rank in 0..<size {
                     #expect(scaledError(results[rank][step][p], mean) < 1e-6, "rank \(rank) step \(step) parameter \(p)")
                 }

@@ -1,3 +1,4 @@
+import Synchronization
 import TridentCollectives
 
 /// Data-parallel gradient averaging in buckets, overlapped with the backward pass
@@ -10,13 +11,21 @@ import TridentCollectives
 /// `gradient(of:)`; when a parameter's gradient is final for the step, `markReady` it; once
 /// every parameter of a bucket is ready, its all-reduce (sum) starts on a background queue,
 /// buckets always in index order so every replica issues the same collectives in the same
-/// order. `finish()` waits for all of them, divides by the group size (the mean over
-/// replicas) and reports how long it waited: the communication the backward did not hide.
+/// order. `finish()` waits for all of them, applies the `Reduction` and reports how long it
+/// waited: the communication the backward did not hide.
+///
+/// Loss scaling must match the reduction: with `.mean` (PyTorch DDP), each replica's
+/// cross-entropy denominator is its own target count (`accumulate · micro-batch · L` under the
+/// data contract); with `.sum`, every replica passes the step's global target count.
 ///
 /// Every rank of `group` must register the same parameter sizes and call `finish()` for each
 /// step. Not thread-safe: call from the thread that runs the backward.
 public final class GradientBuckets {
+    /// What the replicas' gradients become: their mean (divided by the group size) or their sum.
+    public enum Reduction: Sendable { case mean, sum }
+
     public let group: any Communicator
+    public let reduction: Reduction
     /// `bucketParameters[b]`: parameter indices of bucket `b` (descending: reverse forward order).
     public let bucketParameters: [[Int]]
     /// Element range of each parameter in the flat buffer.
@@ -30,14 +39,22 @@ public final class GradientBuckets {
     private var nextToStart = 0
     private var handles: [CollectiveHandle] = []
     private let queue: CollectiveQueue?
+    /// Σ of the buckets' all-reduce durations in the current step (written by the queue thread).
+    private let communication = CommunicationTotal()
+    /// Total time the buckets' all-reduces ran during the last finished step, hidden or not
+    /// (`finish()` returns the exposed part).
+    public private(set) var lastCommunicationTime: Duration = .zero
 
     /// - Parameters:
     ///   - parameterSizes: element counts of the parameters, in forward order.
     ///   - bucketBytes: bucket size (`--bucket-mb` × 2²⁰; default 25 MiB).
     ///   - group: the data-parallel group.
-    public init(parameterSizes: [Int], bucketBytes: Int = 25 << 20, group: any Communicator) {
+    ///   - reduction: `.mean` (default) or `.sum` over the replicas.
+    public init(parameterSizes: [Int], bucketBytes: Int = 25 << 20, group: any Communicator,
+                reduction: Reduction = .mean) {
         precondition(parameterSizes.allSatisfy { $0 >= 0 } && bucketBytes > 0, "bad bucket configuration")
         self.group = group
+        self.reduction = reduction
         var ranges = [Range<Int>](repeating: 0..<0, count: parameterSizes.count)
         var buckets: [[Int]] = [], current: [Int] = [], currentBytes = 0, offset = 0
         for index in parameterSizes.indices.reversed() {
@@ -85,15 +102,24 @@ public final class GradientBuckets {
         ready[index] = true
         missing[bucketOfParameter[index]] -= 1
         while nextToStart < bucketRanges.count && missing[nextToStart] == 0 {
-            if let queue {
-                let bucket = UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: storage[bucketRanges[nextToStart]]))
-                handles.append(group.allReduceAsync(bucket, type: .float32, op: .sum, on: queue))
-            }
+            if let queue { handles.append(start(bucket: nextToStart, on: queue)) }
             nextToStart += 1
         }
     }
 
-    /// Waits for every bucket's all-reduce, divides the gradients by the group size, and
+    /// Submits bucket `index`'s all-reduce (sum) to the queue, timing it.
+    private func start(bucket index: Int, on queue: CollectiveQueue) -> CollectiveHandle {
+        let bucket = SendableBuffer(UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: storage[bucketRanges[index]])))
+        let group = self.group, communication = self.communication
+        return queue.submit {
+            let clock = ContinuousClock()
+            let start = clock.now
+            defer { let elapsed = clock.now - start; communication.add(elapsed) }
+            try group.allReduce(bucket.value, type: .float32, op: .sum)
+        }
+    }
+
+    /// Waits for every bucket's all-reduce, divides the gradients by the group size (`.mean`), and
     /// resets the ready marks for the next step. Returns the time spent waiting (exposed communication).
     /// - Throws: the first `CollectiveError` of any bucket (every bucket is still waited for).
     public func finish() throws -> Duration {
@@ -105,15 +131,30 @@ public final class GradientBuckets {
             do { try handle.wait() } catch { if failure == nil { failure = error } }
         }
         let exposed = clock.now - start
+        lastCommunicationTime = communication.take()
         handles = []
         nextToStart = 0
         ready = [Bool](repeating: false, count: ready.count)
         missing = bucketParameters.map(\.count)
         if let failure { throw failure }
-        if group.size > 1 {
+        if group.size > 1 && reduction == .mean {
             let inverse = 1 / Float(group.size)
             for i in storage.indices { storage[i] *= inverse }
         }
         return exposed
     }
+}
+
+/// A raw buffer handed to the collective queue's thread; `GradientBuckets` keeps the storage
+/// alive and untouched until `finish()` has waited for it.
+private struct SendableBuffer: @unchecked Sendable {
+    let value: UnsafeMutableRawBufferPointer
+    init(_ value: UnsafeMutableRawBufferPointer) { self.value = value }
+}
+
+/// A duration summed from the queue thread and read (and reset) by the backward thread.
+private final class CommunicationTotal: Sendable {
+    private let total = Mutex<Duration>(.zero)
+    func add(_ elapsed: Duration) { total.withLock { $0 += elapsed } }
+    func take() -> Duration { total.withLock { value in defer { value = .zero }; return value } }
 }
