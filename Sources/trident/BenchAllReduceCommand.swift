@@ -22,7 +22,7 @@ struct BenchAllReduceCommand: ParsableCommand, RunsRanks {
     @Option(parsing: .unconditional, help: "Number of ranks.")
     var nproc: Int = 2
 
-    @Option(help: "Comma-separated buffer sizes in bytes.")
+    @Option(parsing: .unconditional, help: "Comma-separated buffer sizes in bytes.")
     var sizes: String = "4,4096,4194304"
 
     @Option(parsing: .unconditional, help: "Timed iterations per size (after 3 warm-up iterations).")
@@ -40,8 +40,8 @@ struct BenchAllReduceCommand: ParsableCommand, RunsRanks {
         try OptionCheck.integer(nproc, in: 1...256, "--nproc")
         try OptionCheck.integer(iterations, in: 1...1_000_000, "--iterations")
         let items = sizes.split(separator: ",", omittingEmptySubsequences: false)
-        guard !parsedSizes.isEmpty, parsedSizes.count == items.count, parsedSizes.allSatisfy({ $0 > 0 && $0 <= 1 << 32 }) else {
-            throw ValidationError("--sizes must be byte counts in 1...2^32 separated by commas, got '\(sizes)'")
+        guard !parsedSizes.isEmpty, parsedSizes.count == items.count, parsedSizes.allSatisfy({ $0 > 0 && $0 <= 1 << 30 }) else {
+            throw ValidationError("--sizes must be byte counts in 1...2^30 separated by commas, got '\(sizes)'")
         }
     }
 

@@ -17,7 +17,7 @@ struct CollectiveSelfTestCommand: ParsableCommand {
     @Option(help: "Worker processes to launch when not started as a worker.")
     var nproc: Int = 2
 
-    @Option(help: "Float32 element counts to test.")
+    @Option(parsing: .unconditional, help: "Float32 element counts to test.")
     var counts: String = "0,1,7,4097,300001"
 
     @Option(name: .customLong("kill-rank"), help: "This world rank kills itself (SIGKILL) during an allReduce.")

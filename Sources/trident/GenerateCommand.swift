@@ -14,7 +14,7 @@ struct GenerateCommand: ParsableCommand, RunsRanks {
     @OptionGroup var logging: LoggingOptions
     @OptionGroup var sampling: SamplingOptions
 
-    @Option(name: [.long, .customShort("p")], help: "The prompt text. Special-token texts such as <|im_start|> become those tokens.")
+    @Option(name: [.long, .customShort("p")], parsing: .unconditional, help: "The prompt text (may start with '-'). Special-token texts such as <|im_start|> become those tokens.")
     var prompt: String?
 
     @Option(help: "A UTF-8 file with one prompt per line (LF or CRLF; blank lines skipped), generated concurrently.")

@@ -51,7 +51,7 @@ struct ParallelOptions: ParsableArguments {
             help: "Data-parallel replicas (each a full tp x pp copy of the model serving its own sequences).")
     var dp: Int = 1
 
-    @Option(help: "Blocks per pipeline stage, e.g. 10,10,10 (default: balanced by estimated cost).")
+    @Option(parsing: .unconditional, help: "Blocks per pipeline stage, e.g. 10,10,10 (default: balanced by estimated cost).")
     var pipelineLayers: String?
 
     @Option(help: "Backend for more than one rank: local (threads), tcp (processes), mpi (mpirun).")
@@ -97,7 +97,7 @@ struct SamplingOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Random seed for sampling (0...2^64-1).")
     var seed: UInt64 = 0
 
-    @Option(help: "Stop when the text contains this string (repeatable).")
+    @Option(parsing: .unconditionalSingleValue, help: "Stop when the text contains this string (repeatable).")
     var stop: [String] = []
 
     @Flag(help: "Keep generating past end-of-generation tokens.")

@@ -66,7 +66,7 @@ struct PlanCommand: ParsableCommand, RunsRanks {
     @Option(help: "What to plan for.") var mode: Mode = .inference
     @OptionGroup(title: "Inference workload") var inference: PlanInferenceOptions
     @OptionGroup(title: "Training workload") var training: PlanTrainingOptions
-    @Option(help: "Evaluate only these configurations, TPxPPxDP separated by commas (e.g. 8x1x1,4x2x1).")
+    @Option(parsing: .unconditional, help: "Evaluate only these configurations, TPxPPxDP separated by commas (e.g. 8x1x1,4x2x1).")
     var configurations: String?
     @Flag(help: "Print the plan as one JSON object.") var json = false
     @Flag(help: "Measure this host's rates (bench model TP=1, bench allreduce) and plan with them; implies --device-preset cpu-local.")
@@ -89,6 +89,9 @@ struct PlanCommand: ParsableCommand, RunsRanks {
         }
         try OptionCheck.integer(measureTop, in: 1...100, "--measure-top")
         try OptionCheck.integer(measureRepetitions, in: 1...1000, "--measure-repetitions")
+        if let configurations, configurations.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw ValidationError("--configurations is empty: give TPxPPxDP values separated by commas, e.g. 8x1x1,4x2x1")
+        }
         guard measure || calibrate else { return }
         guard model.lowercased().hasSuffix(".gguf") else {
             throw ValidationError("--measure and --calibrate run the engine: --model must be a .gguf file, got '\(model)'")

@@ -61,6 +61,8 @@ struct BadInputTests {
         all += real(plan, "--device-tflops", zeroIsBad: true)
         all += cases(plan, "--device-memory", ["", "abc", "0", "-1GB", "nan", "inf"])
         all += cases(plan + ["--global-batch", "4"], "--micro-batch", ["8"])
+        all += cases(plan, "--configurations", ["", "abc", "-1x1x1", "0x1x1", "4x1", "99999999999999999999x1x1"])
+        all += cases(generate + ["--pp", "2"], "--pipeline-layers", ["", "-1,2", "0,2", "a,b", "1,1,1", "99999999999999999999,1"])
         return all
     }
 
@@ -147,6 +149,14 @@ struct BadInputTests {
     func negativeTopK() throws {
         let result = try runCLI(["generate", "--model", Self.tiny, "--prompt", "x", "--top-k", "-1"])
         #expect(result.stderrLines == ["trident: error: --top-k must be in 0...16777216, got -1"], "\(result.transcript)")
+    }
+
+    @Test("a prompt and a stop string may start with '-'")
+    func dashValues() throws {
+        let result = try runCLI(["generate", "--model", Self.tiny, "--prompt", "-x", "--stop", "-", "--max-tokens", "2",
+                                 "--json"])
+        #expect(result.status == 0, "\(result.transcript)")
+        #expect(jsonInts(try result.lastJSON()["prompt_tokens"]).count >= 1)
     }
 
     @Test("a directory as --model says it is a directory")
