@@ -5,6 +5,9 @@ import TridentKernels
 /// layout, same `AttentionLayout.kvHeadForHead` mapping, scale `1/sqrt(headDim)`) that also
 /// saves the log-sum-exp of every score row, and its backward.
 ///
+/// Per query head the forward is two matrix products on `BlockedProduct` (`S = Q_h K_jᵀ`,
+/// `O_h = P V_j`) around a row softmax; scratch `[tokens, positions]` plus `[headDim, positions]`.
+///
 /// One call covers one sequence: query `t` sits at position `startPosition + t` and attends
 /// to key positions `0 ... startPosition + t`. A micro-batch of several sequences is one
 /// call per sequence (pointers offset by `sequence * tokens * width`).
@@ -20,37 +23,47 @@ public enum AttentionTraining {
                                logSumExp: UnsafeMutablePointer<Float>, tokens: Int, startPosition: Int = 0,
                                layout: AttentionLayout, dropout: AttentionDropout? = nil, pool: ThreadPool) {
         precondition(tokens >= 0 && startPosition >= 0)
-        let heads = layout.heads, headDim = layout.headDim
-        let kvStride = layout.kvHeads * headDim
-        let scale = 1 / Float(headDim).squareRoot()
-        layout.kvHeadForHead.withUnsafeBufferPointer { table in
-            pool.parallelFor(tokens * heads) { item in
-                let t = item / heads, h = item % heads
-                let length = startPosition + t + 1
-                let q = queries + item * headDim
-                let k = keys + table[h] * headDim, v = values + table[h] * headDim
-                let out = output + item * headDim
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: length) { buffer in
-                    let scores = buffer.baseAddress!
-                    var maximum = -Float.infinity
-                    for p in 0..<length {
-                        scores[p] = dotProduct(q, k + p * kvStride, headDim) * scale
-                        maximum = max(maximum, scores[p])
-                    }
-                    var sum: Float = 0
-                    for p in 0..<length {
-                        scores[p] = expf(scores[p] - maximum)
-                        sum += scores[p]
-                    }
-                    out.update(repeating: 0, count: headDim)
-                    let inverse = 1 / sum
-                    for p in 0..<length {
-                        let keep = dropout.factor(t: t, h: h, p: p, positions: startPosition + tokens)
-                        if keep != 0 { addScaled(scores[p] * inverse * keep, v + p * kvStride, out, headDim) }
-                    }
-                    logSumExp[item] = maximum + logf(sum)
+        if tokens == 0 { return }
+        let d = layout.headDim, positions = startPosition + tokens
+        let kvStride = layout.kvHeads * d, rowStride = layout.heads * d
+        let probabilities = UnsafeMutablePointer<Float>.allocate(capacity: tokens * positions)   // [tokens, positions]
+        let keysT = UnsafeMutablePointer<Float>.allocate(capacity: d * positions)               // [headDim, positions]
+        defer { probabilities.deallocate(); keysT.deallocate() }
+        for j in 0..<layout.kvHeads {
+            let heads = (0..<layout.heads).filter { layout.kvHeadForHead[$0] == j }
+            if heads.isEmpty { continue }
+            for p in 0..<positions { for c in 0..<d { keysT[c * positions + p] = keys[p * kvStride + j * d + c] } }
+            for h in heads {
+                let q = StridedMatrix(base: queries + h * d, rowStride: rowStride, columnStride: 1)
+                BlockedProduct.multiply(a: q, b: keysT, ldb: positions, c: probabilities, ldc: positions,
+                                        m: tokens, n: positions, k: d, accumulate: false, pool: pool)   // S = Q Kᵀ
+                pool.parallelFor(tokens) { t in
+                    logSumExp[t * layout.heads + h] = softmaxRow(probabilities + t * positions, t: t, h: h,
+                                                                 startPosition: startPosition, positions: positions,
+                                                                 scale: 1 / Float(d).squareRoot(), dropout: dropout)
                 }
+                let pMatrix = StridedMatrix(base: probabilities, rowStride: positions, columnStride: 1)
+                BlockedProduct.multiply(a: pMatrix, b: values + j * d, ldb: kvStride, c: output + h * d, ldc: rowStride,
+                                        m: tokens, n: d, k: positions, accumulate: false, pool: pool)   // O = P V
             }
         }
+    }
+
+    /// Row `t` of one head: scaled scores → causal softmax (zeros past `startPosition + t`),
+    /// times the dropout factors; returns the log-sum-exp of the scaled scores.
+    @inline(__always)
+    static func softmaxRow(_ row: UnsafeMutablePointer<Float>, t: Int, h: Int, startPosition: Int, positions: Int,
+                           scale: Float, dropout: AttentionDropout?) -> Float {
+        let length = startPosition + t + 1
+        let maximum = maximumValue(row, length) * scale
+        var sum: Float = 0
+        for p in 0..<length {
+            row[p] = expf(row[p] * scale - maximum)
+            sum += row[p]
+        }
+        let inverse = 1 / sum
+        for p in 0..<length { row[p] *= inverse * dropout.factor(t: t, h: h, p: p, positions: positions) }
+        for p in length..<positions { row[p] = 0 }
+        return maximum + logf(sum)
     }
 }

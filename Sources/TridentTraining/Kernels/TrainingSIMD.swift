@@ -84,7 +84,7 @@ func horizontalSum(_ v: V16) -> Float {
 /// uses the 1.5·2²³ trick, so no SIMD conversion initialisers are involved.
 @inline(__always)
 func exp16(_ x: V16) -> V16 {
-    let clamped = x.clamped(lowerBound: V16(repeating: -87), upperBound: V16(repeating: 88))
+    let clamped = clamp16(x, -87, 88)
     let magic = V16(repeating: 12_582_912)                       // 1.5 · 2²³
     let shifted = clamped * V16(repeating: 1.442_695_04) + magic  // n + magic, rounded to nearest
     let n = shifted - magic
@@ -142,15 +142,34 @@ func maximumValue(_ x: UnsafePointer<Float>, _ count: Int) -> Float {
     var acc = V16(repeating: -.infinity)
     var j = 0
     while j + 16 <= count {
-        acc = pointwiseMax(acc, load16(x + j))
+        acc = max16(acc, load16(x + j))
         j += 16
     }
-    let eight = pointwiseMax(acc.lowHalf, acc.highHalf)
-    let four = pointwiseMax(eight.lowHalf, eight.highHalf)
-    var best = max(max(four[0], four[1]), max(four[2], four[3]))
+    var best = acc[0]
+    for i in 1..<16 { best = max(best, acc[i]) }
     while j < count {
         best = max(best, x[j])
         j += 1
     }
     return best
+}
+
+/// Lane-wise `min(max(x, low), high)` as a fixed 16-lane loop (vectorises to two instructions;
+/// the standard library's `clamped` compiles to per-lane code with NaN branches).
+@inline(__always)
+func clamp16(_ x: V16, _ low: Float, _ high: Float) -> V16 {
+    var r = x
+    for i in 0..<16 {
+        let v = r[i] < low ? low : r[i]
+        r[i] = v > high ? high : v
+    }
+    return r
+}
+
+/// Lane-wise maximum as a fixed 16-lane loop.
+@inline(__always)
+func max16(_ a: V16, _ b: V16) -> V16 {
+    var r = a
+    for i in 0..<16 { r[i] = b[i] > r[i] ? b[i] : r[i] }
+    return r
 }
