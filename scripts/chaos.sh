@@ -90,8 +90,29 @@ time.sleep(3)
 PY
 }
 
-# Segments under /dev/shm named trident-* that are newer than file $1.
-new_segments() { find /dev/shm -maxdepth 1 -name 'trident-*' -newer "$1" 2>/dev/null; }
+# Segments under /dev/shm of the job with secret $1 and master port $2 (named
+# trident-<job key>-<group>, job key = mix(FNV-1a(secret), port) as in SharedMemoryJob).
+job_segments() {
+  local prefix
+  prefix=$(python3 - "$1" "$2" <<'PY'
+import sys
+M = (1 << 64) - 1
+h = 14695981039346656037
+for b in sys.argv[1].encode():
+    h = ((h ^ b) * 1099511628211) & M
+k = 0x9E3779B97F4A7C15
+for v in (h, int(sys.argv[2])):
+    k = ((k ^ v) * 0xBF58476D1CE4E5B9) & M
+    k = ((k ^ (k >> 27)) * 0x94D049BB133111EB) & M
+    k ^= k >> 31
+print("trident-%x-" % k)
+PY
+)
+  find /dev/shm -maxdepth 1 -name "$prefix*" 2>/dev/null
+}
+
+# MASTER_PORT of process $1.
+port_of() { { tr '\0' '\n' < "/proc/$1/environ"; } 2>/dev/null | sed -n 's/^MASTER_PORT=//p'; }
 
 # Runs the scenario command once cleanly; stores stdout in $work/$1.clean and its duration.
 clean_run() {
@@ -105,12 +126,12 @@ clean_run() {
 # Sets $verdict ("ok" or a reason) and $detect (seconds from fault to launcher exit).
 trial() {
   local name="$1" fault="$2"; shift 2
-  local marker="$work/marker"; touch "$marker"; sleep 0.01
   local started; started=$(now)
+  export TRIDENT_SECRET="chaos-$seed-$RANDOM$RANDOM"   # names the job's segments (with its port)
   "$binary" "$@" > "$work/out" 2> "$work/err" &
-  local launcher=$! delay victim="" rank="" faulted=0 fault_at status pids
+  local launcher=$! delay victim="" rank="" port="" faulted=0 fault_at status pids
   local permille=$((RANDOM % 1000))
-  delay=$(echo "scale=3; $permille / 1000 * $clean_seconds * 1.1 + 0.02" | bc)
+  delay=$(echo "scale=3; $permille / 1000 * $clean_seconds * 0.95 + 0.02" | bc)
   sleep "$delay"
   mapfile -t pids < <(children_of "$launcher")
   local tries=0   # not spawned yet: the fault lands as soon as they are (while loading)
@@ -120,6 +141,7 @@ trial() {
   if [ "${#pids[@]}" -gt 0 ] && kill -0 "$launcher" 2>/dev/null; then
     local pick="${pids[$((RANDOM % ${#pids[@]}))]}"
     victim=${pick% *}; rank=${pick#* }
+    port=$(port_of "$victim")
     fault_at=$(now)
     case "$fault" in
       kill) kill -KILL "$victim" 2>/dev/null && faulted=1 ;;
@@ -159,9 +181,10 @@ trial() {
   fi
   sleep 0.2
   [ -z "$(workers_of "$launcher")" ] || { verdict="processes left: $(workers_of "$launcher" | tr '\n' ' ')"; return; }
-  local segments; segments=$(new_segments "$marker")
-  [ -z "$segments" ] || { sleep 1; segments=$(new_segments "$marker" | while read -r s; do [ -e "$s" ] && echo "$s"; done); }
-  [ -z "$segments" ] || { verdict="segments left: $segments"; rm -f $segments; return; }
+  if [ -n "$port" ]; then
+    local segments; segments=$(job_segments "$TRIDENT_SECRET" "$port")
+    [ -z "$segments" ] || { verdict="segments left: $segments"; rm -f $segments; return; }
+  fi
   if [ -n "$victim" ] && [ "$fault" != hostile ]; then
     [ -z "$(ports_of "$victim")" ] || { verdict="port left open by $victim"; return; }
   fi

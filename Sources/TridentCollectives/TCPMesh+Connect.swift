@@ -61,57 +61,65 @@ extension TCPMesh {
         }
     }
 
+    /// Serves the store (world rank 0), rendezvous, connects every pair, starts the mesh.
     private static func connectAll(_ r: TCPRendezvous, options: CommunicatorOptions) throws -> TCPMesh {
-        let rank = r.rank
-        let failure = { (kind: CollectiveError.Kind, peer: Int?, detail: String) in
-            CollectiveError(kind, operation: "connect", rank: rank, peer: peer, group: "world", detail: detail)
-        }
-        let store = rank == 0 && r.rankZeroServesStore
+        let store = r.rank == 0 && r.rankZeroServesStore
             ? try RendezvousStore(host: r.masterAddress, port: r.masterPort, secret: r.secret, worldSize: r.worldSize) : nil
         let timeout = r.formingTimeout ?? max(options.livenessTimeout * 6, .seconds(60))
         let client = try RendezvousClient(host: r.masterAddress, port: store?.port ?? r.masterPort,
-                                          secret: r.secret, rank: rank, timeout: timeout, worldSize: r.worldSize)
-        let authentication = TCPAuthentication(secret: r.secret)
-        let deadline = TCPDeadline(after: timeout)
+                                          secret: r.secret, rank: r.rank, timeout: timeout, worldSize: r.worldSize)
         var connections = [FrameConnection?](repeating: nil, count: r.worldSize)
         var hosts = [r.hostIdentity]
         if r.worldSize > 1 {
-            try client.set("trident/host/\(rank)", Array(r.hostIdentity.utf8))
-            let listener: TCPSocket
-            do { listener = try TCPSocket.listen(host: client.localHost, port: 0) } catch {
-                throw failure(.backend, nil, "cannot listen on \(client.localHost): \(error)")
-            }
-            // Higher ranks are admitted concurrently while this rank dials the lower ones.
-            let admission = PeerAdmission(listener: listener, rank: rank, expected: (rank + 1)..<r.worldSize,
-                                          authentication: authentication)
-            defer { admission.stop() }
-            try client.set("trident/addr/\(rank)", Array("\(client.localHost):\(listener.localPort)".utf8))
-            for peer in 0..<rank {
-                let address: String
-                do { address = String(decoding: try client.get("trident/addr/\(peer)"), as: UTF8.self) } catch let error as CollectiveError where error.kind == .timeout {
-                    throw formingFailed(r, missing: [peer], timeout: timeout)
-                }
-                connections[peer] = try dial(address, peer: peer, rank: rank, authentication: authentication,
-                                             deadline: deadline, failure: failure)
-            }
-            do {
-                // Meanwhile the store is asked whether it found the job misconfigured.
-                for (peer, connection) in try admission.wait(deadline: deadline, check: client.probe) {
-                    connections[peer] = connection
-                }
-            } catch let error as MissingRanks {
-                throw formingFailed(r, missing: error.ranks, timeout: timeout)
-            }
-        }
-        if r.worldSize > 1 {
+            connections = try connectPeers(r, client: client, timeout: timeout)
             hosts = try (0..<r.worldSize).map { String(decoding: try client.get("trident/host/\($0)"), as: UTF8.self) }
         }
-        let mesh = TCPMesh(rank: rank, connections: connections, store: store, options: options)
+        let mesh = TCPMesh(rank: r.rank, connections: connections, store: store, options: options)
         mesh.hostIdentities = hosts
         mesh.jobKey = SharedMemoryJob.jobKey(secret: r.secret, masterPort: r.masterPort)
         mesh.failureReportPath = r.failureReportPath
         mesh.start()
         return mesh
+    }
+
+    /// Publishes this rank's host and address, dials every lower rank and admits every higher
+    /// one (concurrently), all before the forming deadline. - Returns: connections by world rank.
+    private static func connectPeers(_ r: TCPRendezvous, client: RendezvousClient,
+                                     timeout: Duration) throws -> [FrameConnection?] {
+        let rank = r.rank
+        let failure = { (kind: CollectiveError.Kind, peer: Int?, detail: String) in
+            CollectiveError(kind, operation: "connect", rank: rank, peer: peer, group: "world", detail: detail)
+        }
+        let authentication = TCPAuthentication(secret: r.secret)
+        let deadline = TCPDeadline(after: timeout)
+        var connections = [FrameConnection?](repeating: nil, count: r.worldSize)
+        try client.set("trident/host/\(rank)", Array(r.hostIdentity.utf8))
+        let listener: TCPSocket
+        do { listener = try TCPSocket.listen(host: client.localHost, port: 0) } catch {
+            throw failure(.backend, nil, "cannot listen on \(client.localHost): \(error)")
+        }
+        // Higher ranks are admitted concurrently while this rank dials the lower ones.
+        let admission = PeerAdmission(listener: listener, rank: rank, expected: (rank + 1)..<r.worldSize,
+                                      authentication: authentication)
+        defer { admission.stop() }
+        try client.set("trident/addr/\(rank)", Array("\(client.localHost):\(listener.localPort)".utf8))
+        for peer in 0..<rank {
+            let address: String
+            do { address = String(decoding: try client.get("trident/addr/\(peer)"), as: UTF8.self) } catch let error as CollectiveError where error.kind == .timeout {
+                throw formingFailed(r, missing: [peer], timeout: timeout)
+            }
+            connections[peer] = try dial(address, peer: peer, rank: rank, authentication: authentication,
+                                         deadline: deadline, failure: failure)
+        }
+        do {
+            // Meanwhile the store is asked whether it found the job misconfigured.
+            for (peer, connection) in try admission.wait(deadline: deadline, check: client.probe) {
+                connections[peer] = connection
+            }
+        } catch let error as MissingRanks {
+            throw formingFailed(r, missing: error.ranks, timeout: timeout)
+        }
+        return connections
     }
 
     /// The forming deadline passed with `missing` ranks absent: reported (blaming the first
