@@ -140,7 +140,9 @@ public final class LlamaStage: @unchecked Sendable {
         let pass = PassLayout(chunks, context: context)
         let d = configuration.hiddenSize
         var x = hidden ?? []   // [rows, hidden]: the residual stream
-        if isFirst { x = [Float](repeating: 0, count: pass.rows * d) }
+        if isFirst {   // the embedding writes every element
+            x = [Float](unsafeUninitializedCapacity: pass.rows * d) { _, count in count = pass.rows * d }
+        }
         precondition(x.count == pass.rows * d, "activations do not match the chunks' tokens")
         try x.withUnsafeMutableBufferPointer { buffer in
             let stream = MatrixView(buffer.baseAddress!, rows: pass.rows, columns: d)

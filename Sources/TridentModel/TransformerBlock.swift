@@ -29,8 +29,10 @@ public final class TransformerBlock: Sendable {
                         context: InferenceContext) throws {
         let normed = context.normed.view(x.rows, hiddenSize)    // [T, hidden]
         let sum = context.partial.view(x.rows, hiddenSize)      // [T, hidden]
+        // h = x + attention(norm(x))        (x becomes h in place)
         x.add(try attention.forward(attentionNorm.forward(x, into: normed), into: sum, pass: pass, cache: cache,
                                     layer: layer, context: context))
+        // x = h + mlp(norm(h))
         x.add(try mlp.forward(mlpNorm.forward(x, into: normed), into: sum, context: context))
     }
 }
