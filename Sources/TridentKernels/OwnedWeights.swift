@@ -2,8 +2,7 @@
 /// matrices made in memory (tests, synthetic models, checkpoints being written).
 ///
 /// `@unchecked Sendable`: the allocation is written only in `init` and is read-only after,
-/// except float32 master weights a training step updates in place (`Tensor.mutableFloats`)
-/// between passes, from the one thread that owns the model.
+/// so sharing it between threads is safe.
 public final class OwnedWeights: WeightStorageOwner, @unchecked Sendable {
     private let storage: UnsafeMutableRawPointer
     public let rows: Int

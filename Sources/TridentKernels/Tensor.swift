@@ -11,8 +11,6 @@ public struct Tensor: @unchecked Sendable {
     public let shape: [Int]
     /// The `[shape[0], product of the rest]` view the kernels read.
     public let matrix: WeightMatrix
-    /// Whether this tensor made its own float32 storage (`init(shape:values:)`, `init(zeros:)`).
-    public let ownsValues: Bool
 
     /// Float32 values, copied into storage this tensor owns.
     /// - Parameter values: row-major, `shape.reduce(1, *)` of them.
@@ -22,7 +20,6 @@ public struct Tensor: @unchecked Sendable {
         precondition(values.count == rows * columns, "\(values.count) values for shape \(shape)")
         self.shape = shape
         self.matrix = OwnedWeights(values: values, rows: rows, columns: columns, dtype: .f32).matrix
-        self.ownsValues = true
     }
 
     /// Float32 zeros of `shape`, in owned storage.
@@ -34,7 +31,6 @@ public struct Tensor: @unchecked Sendable {
     public init(_ matrix: WeightMatrix) {
         self.shape = [matrix.rows, matrix.columns]
         self.matrix = matrix
-        self.ownsValues = false
     }
 
     /// The `[rows, columns]` a shape is read as.
@@ -58,14 +54,6 @@ public struct Tensor: @unchecked Sendable {
         precondition(matrix.dtype == .f32 && (matrix.rows <= 1 || matrix.rowStride == matrix.columns * 4),
                      "tensor of \(matrix.dtype) is not contiguous float32")
         return matrix.base.assumingMemoryBound(to: Float.self)
-    }
-
-    /// The values of a tensor that owns them, writable in place: float32 master weights that a
-    /// training step updates (by the thread that owns the model, never while a forward runs).
-    /// Nil for views of packed or mapped weights.
-    public var mutableFloats: UnsafeMutableBufferPointer<Float>? {
-        guard ownsValues else { return nil }
-        return UnsafeMutableBufferPointer(start: UnsafeMutablePointer(mutating: floats), count: count)
     }
 
     /// Every element, dequantized to float32, row-major.
