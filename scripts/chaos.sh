@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Chaos suite for process and network faults of TCP jobs (issue 16, "Keep it fixed").
+# Chaos suite for process and network faults of TCP jobs.
 #
 #   scripts/chaos.sh [--trials N] [--seed S] [--binary PATH] [--verbose]
 #

@@ -18,3 +18,6 @@ if [ "$(id -u)" = 0 ] && ip netns add "$probe" 2>/dev/null; then
 else
   echo "netns-test: skipped (needs root and network namespaces)"
 fi
+# The chaos suite in its bounded form (one trial per scenario, under a minute): random rank
+# kills and freezes, a killed launcher, hostile connections; see the README's Reliability section.
+scripts/chaos.sh --trials 1

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// The rough edges of issue 16 a new user meets: aliases, --version, tokenize inputs, logging,
+/// The rough edges a new user meets: aliases, --version, tokenize inputs, logging,
 /// JSON through the encoder.
 @Suite("CLI usability", .serialized, .enabled(if: CLIPaths.binary != nil, "needs a built trident"))
 struct CLIUsabilityTests {
