@@ -1,6 +1,7 @@
+import Foundation
 import TridentCollectives
 import TridentKernels
-@testable import TridentTraining
+import TridentTraining
 
 /// A small model for session tests, with hand-written gradients and a vocabulary-sharded head:
 /// `h = tanh(E[x]) + b`, `logits = W h`, cross-entropy over the vocabulary.
@@ -33,9 +34,9 @@ final class ToyTrainableModel: TrainableModel {
             made.append(pointer)
             return UnsafeMutableBufferPointer(rebasing: pointer[0..<values.count])
         }
-        let embedding = randomFloats(vocabulary * hidden, in: -1...1, seed: seed)
-        let bias = randomFloats(hidden, in: -0.2...0.2, seed: seed + 1)
-        let head = Array(randomFloats(vocabulary * hidden, in: -0.5...0.5, seed: seed + 2)[(slice.lowerBound * hidden)..<(slice.upperBound * hidden)])
+        let embedding = toyFloats(vocabulary * hidden, in: -1...1, seed: seed)
+        let bias = toyFloats(hidden, in: -0.2...0.2, seed: seed + 1)
+        let head = Array(toyFloats(vocabulary * hidden, in: -0.5...0.5, seed: seed + 2)[(slice.lowerBound * hidden)..<(slice.upperBound * hidden)])
         parameters = [
             TrainableParameter(name: "token_embd.weight", globalShape: [vocabulary, hidden], values: buffer(embedding),
                                gradient: buffer(.init(repeating: 0, count: embedding.count)), decay: true, sharing: .replicated),
@@ -105,4 +106,22 @@ final class ToyTrainableModel: TrainableModel {
         gradientReady?(1)
         gradientReady?(0)
     }
+}
+
+/// SplitMix64, for the toy model's weights and token streams.
+struct ToyGenerator: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// `count` floats uniform in `range`, from `seed`.
+func toyFloats(_ count: Int, in range: ClosedRange<Float>, seed: UInt64) -> [Float] {
+    var generator = ToyGenerator(state: seed)
+    return (0..<count).map { _ in Float.random(in: range, using: &generator) }
 }

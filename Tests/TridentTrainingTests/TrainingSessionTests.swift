@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import TridentCollectives
-@testable import TridentTraining
+import TridentTraining
 
 /// One layout's run of the toy model: every step's statistics (world rank 0) and the full
 /// weights at the end, gathered from the tensor shards.
@@ -12,7 +12,7 @@ struct ToyRun: Sendable {
 
 /// A token stream of `count` ids below the toy vocabulary, from a seed.
 func toyTokens(_ count: Int, seed: UInt64 = 11) -> [Int32] {
-    var generator = TestGenerator(seed: seed)
+    var generator = ToyGenerator(state: seed)
     return (0..<count).map { _ in Int32.random(in: 0..<13, using: &generator) }
 }
 
