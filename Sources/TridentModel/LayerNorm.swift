@@ -15,6 +15,22 @@ public final class LayerNorm: Normalization {
         self.weight = weight
         self.bias = bias
         self.epsilon = epsilon
+        weightParameter = nil
+        biasParameter = nil
+    }
+
+    /// The trainable master copies behind `weight` and `bias` (nil for inference).
+    public let weightParameter: TrainingTensor?
+    public let biasParameter: TrainingTensor?
+
+    /// A trainable norm over `[dimension]` master weight and bias.
+    public init(training weight: TrainingTensor, bias: TrainingTensor, epsilon: Float) {
+        precondition(weight.count == bias.count, "LayerNorm weight and bias differ in width")
+        self.weight = weight.tensor
+        self.bias = bias.tensor
+        self.epsilon = epsilon
+        weightParameter = weight
+        biasParameter = bias
     }
 
     public var dimension: Int { weight.columns }

@@ -10,4 +10,15 @@ public protocol Normalization: AnyObject, Sendable {
     /// - Returns: `out`.
     @discardableResult
     func forward(_ x: MatrixView, into out: MatrixView) -> MatrixView
+
+    /// Training forward `y = norm(x)`; the backward reads `x`.
+    /// - Parameter x: `[T, dimension]`. - Returns: `[T, dimension]`.
+    func trainingForward(_ x: ActivationBuffer, pass: TrainingPass) -> ActivationBuffer
+    /// Adds the input gradient onto `dx` (the residual stream's gradient flowing past the norm)
+    /// and the parameters' gradients into theirs. Replicated: no communication.
+    /// - Parameters: dy, x (the forward input), dx: `[T, dimension]`.
+    func backward(_ dy: ActivationBuffer, input x: ActivationBuffer, addingInputGradientTo dx: ActivationBuffer,
+                  pass: TrainingPass)
+    /// The trainable tensors, in forward order (empty for inference).
+    var trainableParameters: [TrainingTensor] { get }
 }

@@ -22,8 +22,13 @@ public final class ParallelAttention: Sendable {
     /// RoPE frequency base, or nil when positions are learned (no rotation).
     public let ropeTheta: Float?
 
+    /// For training under tensor parallelism: this rank's KV heads by global index, whose K/V
+    /// gradients are summed over the ranks holding each (nil: no head is held twice).
+    public let sharedKVHeads: SharedHeadRows?
+
     public init(query: ColumnParallelLinear, key: ColumnParallelLinear, value: ColumnParallelLinear,
-                output: RowParallelLinear, layout: AttentionLayout, ropeTheta: Float?) {
+                output: RowParallelLinear, layout: AttentionLayout, ropeTheta: Float?,
+                sharedKVHeads: SharedHeadRows? = nil) {
         let q = layout.heads * layout.headDim, kv = layout.kvHeads * layout.headDim
         precondition(query.outputSize == q && key.outputSize == kv && value.outputSize == kv
                      && output.inputSize == q && key.inputSize == query.inputSize
@@ -35,6 +40,7 @@ public final class ParallelAttention: Sendable {
         self.output = output
         self.layout = layout
         self.ropeTheta = ropeTheta
+        self.sharedKVHeads = sharedKVHeads
     }
 
     /// Runs every chunk of `pass`: appends its keys and values to cache layer `layer` at its

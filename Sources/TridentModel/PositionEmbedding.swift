@@ -6,7 +6,19 @@ public final class PositionEmbedding: Sendable {
     /// `[maxPositions, hidden]`.
     public let weight: Tensor
 
-    public init(weight: Tensor) { self.weight = weight }
+    /// The trainable master copy behind `weight` (nil for inference).
+    public let weightParameter: TrainingTensor?
+
+    public init(weight: Tensor) {
+        self.weight = weight
+        weightParameter = nil
+    }
+
+    /// A trainable table over `[maxPositions, hidden]` master values.
+    public init(training weight: TrainingTensor) {
+        self.weight = weight.tensor
+        weightParameter = weight
+    }
 
     /// Positions this table covers.
     public var maxPositions: Int { weight.rows }

@@ -7,10 +7,21 @@ public final class RMSNorm: Normalization {
     public let weight: Tensor
     public let epsilon: Float
 
+    /// The trainable master copy behind `weight` (nil for inference).
+    public let weightParameter: TrainingTensor?
+
     public init(weight: Tensor, epsilon: Float) {
         precondition(weight.dtype == .f32 && weight.rows == 1, "RMSNorm needs a float32 vector")
         self.weight = weight
         self.epsilon = epsilon
+        weightParameter = nil
+    }
+
+    /// A trainable norm over a `[dimension]` master weight.
+    public init(training weight: TrainingTensor, epsilon: Float) {
+        self.weight = weight.tensor
+        self.epsilon = epsilon
+        weightParameter = weight
     }
 
     public var dimension: Int { weight.columns }

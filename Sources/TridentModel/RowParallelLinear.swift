@@ -13,11 +13,27 @@ public final class RowParallelLinear: Sendable {
     /// `[outputs]` (the same on every rank), or nil.
     public let bias: Tensor?
 
+    /// The trainable master copies behind `weight` and `bias` (nil for inference).
+    public let weightParameter: TrainingTensor?
+    public let biasParameter: TrainingTensor?
+
     public init(weight: Tensor, bias: Tensor? = nil) {
         precondition(bias == nil || bias!.count == weight.rows,
                      "bias of \(bias?.count ?? 0) for \(weight.rows) output rows")
         self.weight = weight
         self.bias = bias
+        weightParameter = nil
+        biasParameter = nil
+    }
+
+    /// A trainable layer over float32 master weights `[rows, columns]` (and bias `[rows]`).
+    public init(training weight: TrainingTensor, bias: TrainingTensor? = nil) {
+        precondition(bias == nil || bias!.count == weight.rows,
+                     "bias of \(bias?.count ?? 0) for \(weight.rows) output rows")
+        self.weight = weight.tensor
+        self.bias = bias?.tensor
+        weightParameter = weight
+        biasParameter = bias
     }
 
     /// Input features this rank holds.

@@ -15,6 +15,19 @@ public final class VocabParallelEmbedding: Sendable {
                      "embedding of \(weight.rows) rows for vocabulary slice \(vocabularyRows)")
         self.weight = weight
         self.vocabularyRows = vocabularyRows
+        weightParameter = nil
+    }
+
+    /// The trainable master copy behind `weight` (nil for inference); shared with a tied LM head.
+    public let weightParameter: TrainingTensor?
+
+    /// A trainable embedding over this rank's `[localVocab, hidden]` master rows.
+    public init(training weight: TrainingTensor, vocabularyRows: Range<Int>) {
+        precondition(weight.rows == vocabularyRows.count,
+                     "embedding of \(weight.rows) rows for vocabulary slice \(vocabularyRows)")
+        self.weight = weight.tensor
+        self.vocabularyRows = vocabularyRows
+        weightParameter = weight
     }
 
     /// Width of an embedding row.

@@ -1,8 +1,6 @@
 /// Failures of training inputs (data, targets, configuration) that come from outside the
 /// program: each says what was expected, what was found, and where.
 public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// A target token id outside the vocabulary (and not the ignore index).
-    case targetOutOfRange(token: Int, target: Int, vocabulary: Int)
     /// The token stream is too short for one sequence of `sequenceLength + 1` tokens.
     case dataTooShort(tokens: Int, needed: Int)
     /// A configuration value outside its valid range, e.g. `("--warmup", "0 ... steps", "12")`.
@@ -10,8 +8,6 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .targetOutOfRange(let token, let target, let vocabulary):
-            return "target \(target) of token \(token) is outside the vocabulary 0..<\(vocabulary)"
         case .dataTooShort(let tokens, let needed):
             return "training data has \(tokens) tokens, but one sequence needs \(needed) (sequence length + 1)"
         case .invalidValue(let name, let expected, let found):

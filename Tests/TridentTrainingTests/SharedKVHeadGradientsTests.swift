@@ -1,5 +1,6 @@
 import Testing
 import TridentCollectives
+import TridentModel
 @testable import TridentTraining
 
 /// A KV head held by two tensor ranks gets the sum of both ranks' gradients; the global norm

@@ -82,7 +82,7 @@ public enum GradientClipping {
         var start = 0
         while start < values.count {
             let count = min(1024, values.count - start)
-            total += Double(dotProduct(base + start, base + start, count))
+            total += Double(VectorKernels.dot(base + start, base + start, count: count))
             start += count
         }
         return total

@@ -1,0 +1,61 @@
+import TridentKernels
+import TridentModel
+
+extension LlamaTrainingModel {
+    /// Forward and backward over one micro-batch, as one batch of `sequences.count × L` rows
+    /// (attention per sequence). See `TrainableModel.accumulateGradients`.
+    /// Every rank of the tensor group must call this with the same sequences, in the same order.
+    /// - Throws: `TrainingError.invalidValue` for empty or ragged sequences, a sequence longer
+    ///   than learned positions allow, or a token outside the vocabulary;
+    ///   `CrossEntropyError`; the group's collective errors.
+    public func accumulateGradients(sequences: [[Int32]], denominator: Int) throws -> (lossSum: Double, targets: Int) {
+        let (inputs, targets, length) = try split(sequences)
+        let pass = TrainingPass(group: group, pool: pool, sequences: sequences.count, sequenceLength: length)
+        var x = try layers.embedding.trainingForward(inputs, pass: pass)
+        layers.positions?.trainingForward(x, pass: pass)
+        var contexts: [BlockContext?] = []
+        for block in layers.blocks {
+            let (y, context) = try block.trainingForward(x, pass: pass)
+            contexts.append(context)
+            x = y
+        }
+        let (result, headContext) = try layers.head.trainingLoss(x, targets: targets, denominator: denominator, pass: pass)
+        var dx = try layers.head.backward(context: headContext, pass: pass)
+        notifyReady(layers.head.norm.trainableParameters + (configuration.tiedEmbeddings
+            ? [] : [layers.head.projection.weightParameter!]))
+        for index in layers.blocks.indices.reversed() {
+            dx = try layers.blocks[index].backward(dx, context: contexts[index]!, pass: pass)
+            contexts[index] = nil   // frees this block's saved activations
+            notifyReady(layers.blocks[index].trainableParameters)
+        }
+        if let positions = layers.positions {
+            positions.backward(dx, pass: pass)
+            notifyReady([positions.weightParameter!])
+        }
+        layers.embedding.backward(dx, tokens: inputs, pass: pass)
+        notifyReady([layers.embedding.weightParameter!])
+        return (result.lossSum, result.targetCount)
+    }
+
+    /// Inputs `[B·L]` (first L of each sequence), targets `[B·L]` (last L) and L, checked.
+    private func split(_ sequences: [[Int32]]) throws -> ([Int32], [Int32], Int) {
+        guard let first = sequences.first, first.count >= 2 else {
+            throw TrainingError.invalidValue(name: "sequences", expected: "at least one of at least 2 tokens",
+                                             found: "\(sequences.count) sequences of \(sequences.first?.count ?? 0)")
+        }
+        let length = first.count - 1
+        if let ragged = sequences.first(where: { $0.count != first.count }) {
+            throw TrainingError.invalidValue(name: "sequence length", expected: "\(first.count) tokens in every sequence",
+                                             found: "\(ragged.count)")
+        }
+        if configuration.positionEncoding == .learned && length > configuration.contextLength {
+            throw TrainingError.invalidValue(name: "--seq-len", expected: "<= \(configuration.contextLength) (learned positions)",
+                                             found: "\(length)")
+        }
+        let vocabulary = configuration.vocabularySize
+        if let bad = sequences.lazy.flatMap({ $0 }).first(where: { $0 < 0 || Int($0) >= vocabulary }) {
+            throw TrainingError.invalidValue(name: "token id", expected: "in 0..<\(vocabulary)", found: "\(bad)")
+        }
+        return (sequences.flatMap { $0.dropLast() }, sequences.flatMap { $0.dropFirst() }, length)
+    }
+}

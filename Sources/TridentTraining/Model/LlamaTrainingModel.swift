@@ -1,0 +1,110 @@
+import TridentCollectives
+import TridentFormats
+import TridentKernels
+import TridentModel
+
+/// A Llama-family model (and the architecture variants the layers support: LayerNorm with
+/// bias, GELU/ReLU, plain MLP, biases, learned positions) as one tensor-parallel rank trains
+/// it: float32 master weights, gradient buffers, a training forward and backward.
+///
+/// One pipeline stage holds everything (embedding, every block, head). `Layers` keeps the
+/// embedding, blocks and head apart so that a stage can later hold a subset of them.
+public final class LlamaTrainingModel: TrainableModel {
+    /// The layers of this rank.
+    struct Layers {
+        var embedding: VocabParallelEmbedding
+        var positions: PositionEmbedding?
+        var blocks: [TransformerBlock]
+        var head: LMHead
+    }
+
+    public let configuration: ModelConfiguration
+    public let plan: ShardingPlan
+    /// The tensor-parallel group; every rank of it must call `accumulateGradients` alike.
+    public let group: any Communicator
+    public let pool: ThreadPool
+    public private(set) var parameters: [TrainableParameter] = []
+    public var gradientReady: ((Int) -> Void)?
+    let layers: Layers
+    /// Indices into `parameters` of each tensor's views, by tensor identity.
+    private var indices: [ObjectIdentifier: [Int]] = [:]
+
+    /// Loads this rank's slices of a GGUF Llama model as float32 master weights (quantized
+    /// tensors dequantized). Parameter names are the GGUF tensor names.
+    /// - Parameters:
+    ///   - group: the tensor-parallel group (`group.size` = TP, this rank = `group.rank`).
+    /// - Throws: `GGUFError` (unreadable file), `ModelLoadingError` (not Llama, missing or
+    ///   misshapen tensors), `ShardingError` (TP beyond the head count).
+    public convenience init(ggufPath path: String, group: any Communicator, pool: ThreadPool) throws {
+        let file = try GGUFFile(path: path)
+        try self.init(configuration: try ModelConfiguration(gguf: file), source: .gguf(file), group: group, pool: pool)
+    }
+
+    /// A model of `configuration` with Megatron's random initialisation (normal, std 0.02,
+    /// output projections 0.02 / sqrt(2 x layers), norms one, biases zero), the same numbers
+    /// in every layout for the same `seed`.
+    public convenience init(configuration: ModelConfiguration, seed: UInt64, group: any Communicator,
+                            pool: ThreadPool) throws {
+        try self.init(configuration: configuration, source: .random(seed: seed), group: group, pool: pool)
+    }
+
+    /// - Throws: `ShardingError`, or the source's loading errors.
+    public init(configuration c: ModelConfiguration, source: TensorSource, group: any Communicator,
+                pool: ThreadPool) throws {
+        let plan = try ShardingPlan(configuration: c, tensorParallelSize: group.size, rank: group.rank)
+        self.configuration = c
+        self.plan = plan
+        self.group = group
+        self.pool = pool
+        let (shared, holders) = try Self.sharedKVHeads(c, plan: plan)
+        var made: [(ParameterSpec, TrainingTensor)] = []
+        layers = try Self.buildLayers(c, plan: plan, sharedKVHeads: shared) { spec in
+            let tensor = TrainingTensor(shape: spec.localShape, values: try source.values(spec, layers: c.layerCount, pool: pool))
+            made.append((spec, tensor))
+            return tensor
+        }
+        for (spec, tensor) in made { register(spec, tensor, holders: holders) }
+    }
+
+    /// Adds the `TrainableParameter` views of one tensor: one, or for a K/V projection whose
+    /// heads are held by different sets of ranks, one per run of heads alike.
+    private func register(_ spec: ParameterSpec, _ tensor: TrainingTensor, holders: [Int: [Int]]) {
+        let rank = group.rank
+        func add(rows: Range<Int>, localRows: Range<Int>, sharing: GradientSharing) {
+            let width = spec.columns.count
+            let start = localRows.lowerBound * width, count = localRows.count * width
+            indices[ObjectIdentifier(tensor), default: []].append(parameters.count)
+            parameters.append(TrainableParameter(
+                name: spec.name, globalShape: spec.globalShape,
+                shardRows: spec.isSharded && rows.count != spec.globalRows ? rows : nil,
+                shardColumns: spec.isSharded && spec.columns.count != spec.globalColumns ? spec.columns : nil,
+                values: UnsafeMutableBufferPointer(rebasing: tensor.values[start ..< start + count]),
+                gradient: UnsafeMutableBufferPointer(rebasing: tensor.gradient[start ..< start + count]),
+                decay: spec.decay, sharing: sharing))
+        }
+        guard let perHead = spec.rowsPerKVHead, group.size > 1 else {
+            let replicated = !spec.isSharded && group.size > 1
+            add(rows: spec.rows, localRows: 0 ..< spec.rows.count, sharing: replicated ? .replicated : .sharded)
+            return
+        }
+        // Runs of KV heads with the same holders: sharded (one holder) or duplicated.
+        let firstHead = spec.rows.lowerBound / perHead
+        var runStart = 0
+        let heads = spec.rows.count / perHead
+        func sharing(_ local: Int) -> GradientSharing {
+            let owners = holders[firstHead + local] ?? [rank]
+            return owners.count == 1 ? .sharded : .duplicated(owner: owners.min() == rank)
+        }
+        for local in 1 ... heads where local == heads || sharing(local) != sharing(runStart) {
+            add(rows: spec.rows.lowerBound + runStart * perHead ..< spec.rows.lowerBound + local * perHead,
+                localRows: runStart * perHead ..< local * perHead, sharing: sharing(runStart))
+            runStart = local
+        }
+    }
+
+    /// Calls `gradientReady` for every parameter view of `tensors`.
+    func notifyReady(_ tensors: [TrainingTensor]) {
+        guard let gradientReady else { return }
+        for tensor in tensors { for index in indices[ObjectIdentifier(tensor)] ?? [] { gradientReady(index) } }
+    }
+}
