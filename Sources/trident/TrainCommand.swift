@@ -115,7 +115,7 @@ struct TrainingSetup: @unchecked Sendable {
     func makeRank(world: any Communicator, ranksHere: Int) throws -> TrainingRank {
         try TrainingRank(world: world, layout: layout, configuration: configuration, tokens: tokens,
                          threads: threadsOption.threadsPerRank(ranksOnThisMachine: ranksHere)) { groups, pool in
-            try TrainingModelLoader.load(source: source, configuration: modelConfiguration, groups: groups, pool: pool)
+            try TrainingModelLoader.load(source: source, groups: groups, pool: pool)
         }
     }
 }

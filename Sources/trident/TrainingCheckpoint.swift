@@ -25,8 +25,8 @@ struct TrainingCheckpoint {
         }
         var full: [String: [Float]] = [:]
         if groups.coordinates.data == 0 && groups.coordinates.pipeline == 0 {
-            for parameter in session.model.parameters {
-                if let values = try ParameterGathering.gather(parameter, tensorGroup: groups.tensor) { full[parameter.name] = values }
+            for views in ParameterGathering.byName(session.model.parameters) {
+                if let values = try ParameterGathering.gather(views, tensorGroup: groups.tensor) { full[views[0].name] = values }
             }
         }
         try groups.world.barrier()      // every rank's state file is complete

@@ -42,7 +42,7 @@ func runToy(tp: Int = 1, dp: Int = 1, _ configuration: TrainingConfiguration, to
         while session.completedSteps < (steps ?? configuration.steps) { stats.append(try session.step()) }
         try finish(session)
         guard groups.coordinates.data == 0 else { return nil }
-        let weights = try model.parameters.map { try ParameterGathering.gather($0, tensorGroup: groups.tensor) }
+        let weights = try ParameterGathering.byName(model.parameters).map { try ParameterGathering.gather($0, tensorGroup: groups.tensor) }
         return world.rank == 0 ? ToyRun(steps: stats, weights: weights.map { $0! }) : nil
     }
     return runs[0]!

@@ -7,31 +7,57 @@ public enum ParameterGathering {
     static let tag = 0x5452_4700
 
     /// The full tensor `[globalShape[0], Π globalShape[1...]]` row-major on rank 0 of
-    /// `tensorGroup`, nil on the others. Shards that overlap (a KV head held by two ranks) hold
-    /// equal values; the later rank's copy is kept.
+    /// `tensorGroup`, nil on the others, from `views`: this rank's parameters of one name (a
+    /// K/V projection may be several views, one per run of heads; ranks may hold different
+    /// numbers of them). Shards that overlap (a KV head held by two ranks) hold equal values.
     ///
-    /// Every rank of `tensorGroup` must call this for the same parameter, in the same order.
+    /// Every rank of `tensorGroup` must call this for the same tensor names, in the same order.
     /// - Throws: a `CollectiveError`, or `TrainingError.invalidValue` when a peer describes a
     ///   shard outside the tensor.
-    public static func gather(_ parameter: TrainableParameter, tensorGroup: any Communicator) throws -> [Float]? {
-        let rows = parameter.globalShape.first ?? 1
-        let columns = parameter.globalShape.dropFirst().reduce(1, *)
-        let mine = [Int64(parameter.shardRows?.lowerBound ?? 0), Int64(parameter.shardRows?.upperBound ?? rows),
-                    Int64(parameter.shardColumns?.lowerBound ?? 0), Int64(parameter.shardColumns?.upperBound ?? columns)]
+    public static func gather(_ views: [TrainableParameter], tensorGroup: any Communicator) throws -> [Float]? {
+        guard let first = views.first else { return nil }
+        let rows = first.globalShape.first ?? 1
+        let columns = first.globalShape.dropFirst().reduce(1, *)
+        func header(_ view: TrainableParameter) -> [Int64] {
+            [Int64(view.shardRows?.lowerBound ?? 0), Int64(view.shardRows?.upperBound ?? rows),
+             Int64(view.shardColumns?.lowerBound ?? 0), Int64(view.shardColumns?.upperBound ?? columns)]
+        }
         guard tensorGroup.rank == 0 else {
-            try tensorGroup.send(mine, to: 0, tag: tag)
-            try tensorGroup.send(Array(parameter.values), to: 0, tag: tag)
+            try tensorGroup.send([Int64(views.count)], to: 0, tag: tag)
+            for view in views {
+                try tensorGroup.send(header(view), to: 0, tag: tag)
+                try tensorGroup.send(Array(view.values), to: 0, tag: tag)
+            }
             return nil
         }
         var full = [Float](repeating: 0, count: rows * columns)
-        try place(Array(parameter.values), header: mine, into: &full, rows: rows, columns: columns, name: parameter.name)
+        for view in views {
+            try place(Array(view.values), header: header(view), into: &full, rows: rows, columns: columns, name: first.name)
+        }
         for peer in 1..<max(tensorGroup.size, 1) {
-            let header = try tensorGroup.receive(Int64.self, count: 4, from: peer, tag: tag)
-            let count = try checkedCount(header, rows: rows, columns: columns, name: parameter.name, peer: peer)
-            let values = try tensorGroup.receive(Float.self, count: count, from: peer, tag: tag)
-            try place(values, header: header, into: &full, rows: rows, columns: columns, name: parameter.name)
+            let count = try tensorGroup.receive(Int64.self, count: 1, from: peer, tag: tag)[0]
+            guard (1...64).contains(count) else {
+                throw TrainingError.invalidValue(name: "views of \(first.name) from tensor rank \(peer)", expected: "1...64",
+                                                 found: "\(count)")
+            }
+            for _ in 0..<count {
+                let shard = try tensorGroup.receive(Int64.self, count: 4, from: peer, tag: tag)
+                let size = try checkedCount(shard, rows: rows, columns: columns, name: first.name, peer: peer)
+                let values = try tensorGroup.receive(Float.self, count: size, from: peer, tag: tag)
+                try place(values, header: shard, into: &full, rows: rows, columns: columns, name: first.name)
+            }
         }
         return full
+    }
+
+    /// `parameters` grouped by name, in order of first appearance.
+    public static func byName(_ parameters: [TrainableParameter]) -> [[TrainableParameter]] {
+        var order: [String] = [], groups: [String: [TrainableParameter]] = [:]
+        for parameter in parameters {
+            if groups[parameter.name] == nil { order.append(parameter.name) }
+            groups[parameter.name, default: []].append(parameter)
+        }
+        return order.map { groups[$0]! }
     }
 
     /// The element count of the shard `header` = `[row0, row1, column0, column1]` describes.
