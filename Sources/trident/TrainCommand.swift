@@ -85,6 +85,10 @@ struct TrainingSetup: @unchecked Sendable {
     /// Reads and checks the model, the layout and the data; one-line errors.
     static func prepare(model: ModelOptions, parallel: ParallelOptions, training: TrainingOptions) throws -> TrainingSetup {
         let source = try GGUFFile(path: model.model)
+        let context = try ModelConfiguration(gguf: source).contextLength
+        guard training.seqLen <= context else {
+            throw ExitMessage("--seq-len \(training.seqLen) is beyond the model's context of \(context) tokens")
+        }
         let tokenizer = try Tokenizer(gguf: source)
         let tokens = try TrainingData.tokens(files: training.data, tokenizer: tokenizer)
         guard tokens.count >= training.seqLen + 1 else {
