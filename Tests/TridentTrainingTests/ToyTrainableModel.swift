@@ -1,6 +1,7 @@
 import Foundation
 import TridentCollectives
 import TridentKernels
+import TridentModel
 import TridentTraining
 
 /// A small model for session tests, with hand-written gradients and a vocabulary-sharded head:
