@@ -81,6 +81,8 @@ struct TrainingSetup: @unchecked Sendable {
     let tokens: [Int32]
     let layout: ParallelLayout
     let threadsOption: ModelOptions
+    /// Random weights (seeded) instead of the file's.
+    var randomSeed: UInt64? = nil
 
     /// Reads and checks the model, the layout and the data; one-line errors.
     static func prepare(model: ModelOptions, parallel: ParallelOptions, training: TrainingOptions) throws -> TrainingSetup {
@@ -94,8 +96,10 @@ struct TrainingSetup: @unchecked Sendable {
         guard tokens.count >= training.seqLen + 1 else {
             throw ExitMessage("--data: \(tokens.count) tokens is shorter than one sequence of --seq-len \(training.seqLen) + 1 tokens")
         }
-        return try prepare(model: model, parallel: parallel, configuration: try training.configuration(), tokens: tokens,
-                           source: source)
+        var setup = try prepare(model: model, parallel: parallel, configuration: try training.configuration(), tokens: tokens,
+                                source: source)
+        if training.initialization == .random { setup.randomSeed = training.seed }
+        return setup
     }
 
     /// Checks the layout against the model, the sequence length against its context, and the
@@ -119,7 +123,7 @@ struct TrainingSetup: @unchecked Sendable {
     func makeRank(world: any Communicator, ranksHere: Int) throws -> TrainingRank {
         try TrainingRank(world: world, layout: layout, configuration: configuration, tokens: tokens,
                          threads: threadsOption.threadsPerRank(ranksOnThisMachine: ranksHere)) { groups, pool in
-            try TrainingModelLoader.load(source: source, groups: groups, pool: pool)
+            try TrainingModelLoader.load(source: source, randomSeed: randomSeed, groups: groups, pool: pool)
         }
     }
 }

@@ -7,6 +7,16 @@ enum SaveType: String, ExpressibleByArgument, CaseIterable {
     case q8_0 = "q8_0"
 }
 
+/// Where the weights of a training run start.
+enum WeightInitialization: String, ExpressibleByArgument, CaseIterable {
+    /// The --model file's weights (dequantized to float32).
+    case gguf
+    /// Megatron's initialisation (normal, std 0.02; output projections scaled by 1/sqrt(2 x layers);
+    /// norms one, biases zero), seeded by --seed, the same in every layout; the architecture
+    /// and tokenizer are --model's.
+    case random
+}
+
 /// The flags of `trident train` that decide the numbers of a run (data, batch, optimizer).
 struct TrainingOptions: ParsableArguments {
     @Option(parsing: .unconditionalSingleValue,
@@ -58,6 +68,9 @@ struct TrainingOptions: ParsableArguments {
 
     @Flag(help: "Visit the sequences in a seeded permutation per pass instead of in order.")
     var shuffle = false
+
+    @Option(name: .customLong("init"), help: "Initial weights: gguf (the --model file's) or random (Megatron's, seeded by --seed; --model gives the architecture and tokenizer).")
+    var initialization: WeightInitialization = .gguf
 
     @Option(parsing: .unconditional, help: "Data-parallel all-reduce bucket size in MiB.")
     var bucketMb: Int = 25

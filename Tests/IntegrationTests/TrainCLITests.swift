@@ -187,3 +187,28 @@ struct TrainCLITests {
         #expect((report["ranks"] as? [Any])?.count == 4)
     }
 }
+
+/// Training from Megatron's random initialisation (`--init random`).
+@Suite("trident train --init random", .serialized,
+       .enabled(if: CLIPaths.binary != nil && FileManager.default.fileExists(atPath: CLIPaths.license),
+                "needs a built trident and models/LICENSE.txt"))
+struct TrainRandomInitCLITests {
+    @Test("the loss falls from about ln(vocabulary), and TP 2 equals one rank")
+    func lossFallsAndLayoutsAgree() throws {
+        func run(_ extra: [String]) throws -> [Double] {
+            let result = try runCLI(["train", "--model", CLIPaths.tinyModel("q8_0"), "--data", CLIPaths.license, "--init", "random",
+                                     "--seed", "9", "--seq-len", "32", "--micro-batch", "4", "--steps", "12", "--lr", "3e-3",
+                                     "--json"] + extra, timeout: 300)
+            #expect(result.status == 0, "\(result.transcript)")
+            return result.stdout.split(separator: "\n").compactMap {
+                (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["loss"] as? Double
+            }
+        }
+        let one = try run([]), two = try run(["--tp", "2"])
+        #expect(one.count == 12 && two.count == 12)
+        guard let first = one.first, let last = one.last else { return }
+        #expect(abs(first - log(256)) < 0.1, "an std-0.02 model starts near uniform: \(first)")
+        #expect(last < first - 0.5, "losses \(one)")
+        for (a, b) in zip(one, two) { #expect(abs(a - b) <= 1e-5 * a) }
+    }
+}
