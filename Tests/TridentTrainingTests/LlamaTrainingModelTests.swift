@@ -77,3 +77,52 @@ import TridentModel
         #expect(abs(norm - want.grad_norm) <= 1e-4 * want.grad_norm)
     }
 }
+
+/// The session-facing behaviour of `accumulateGradients`: readiness callbacks and micro-batches.
+@Suite struct TrainableModelContractTests {
+    static let modelPath = TrainingFixtures.path("Tests/Fixtures/tiny-llama-q4_1.gguf")
+
+    static func load() throws -> LlamaTrainingModel {
+        try LlamaTrainingModel(ggufPath: modelPath, group: LocalCommunicator.makeGroup(size: 1)[0],
+                               pool: ThreadPool(threadCount: 1))
+    }
+
+    /// `gradientReady` fires once per parameter per micro-batch, with the gradient already final
+    /// (the values seen in the callback equal those after the call), last for the tied embedding.
+    @Test func gradientReadyFiresOnceWhenFinal() throws {
+        let model = try Self.load()
+        var seen: [Int: [Float]] = [:], order: [Int] = []
+        model.gradientReady = { index in
+            order.append(index)
+            seen[index] = Array(model.parameters[index].gradient)
+        }
+        let data = VariantModelTests.sequences(vocabulary: 256, length: 16)
+        _ = try model.accumulateGradients(sequences: data, denominator: 32)
+        #expect(order.count == model.parameters.count && Set(order).count == order.count)
+        #expect(order.last == 0, "the tied embedding is final only after the embedding backward")
+        for (index, p) in model.parameters.enumerated() { #expect(seen[index] == Array(p.gradient), "\(p.name)") }
+    }
+
+    /// Two micro-batches of one sequence each, with the step's denominator, sum to the gradient
+    /// of one micro-batch holding both (within 1e-5 × max |g| per tensor); the loss sums add up.
+    @Test func microBatchesAccumulate() throws {
+        let data = VariantModelTests.sequences(vocabulary: 256, length: 16)
+        let one = try Self.load()
+        let (whole, _) = try one.accumulateGradients(sequences: data, denominator: 32)
+        let split = try Self.load()
+        let (first, n1) = try split.accumulateGradients(sequences: [data[0]], denominator: 32)
+        let (second, n2) = try split.accumulateGradients(sequences: [data[1]], denominator: 32)
+        #expect(n1 + n2 == 32 && abs(first + second - whole) <= 1e-5 * whole)
+        for (a, b) in zip(split.parameters, one.parameters) {
+            #expect(errorRelativeToMax(Array(a.gradient), Array(b.gradient)) <= 1e-5, "\(a.name)")
+        }
+    }
+
+    /// Bad input throws a clear error: ragged or empty sequences, a token outside the vocabulary.
+    @Test func badSequencesThrow() throws {
+        let model = try Self.load()
+        #expect(throws: TrainingError.self) { try model.accumulateGradients(sequences: [[1, 2, 3], [1, 2]], denominator: 4) }
+        #expect(throws: TrainingError.self) { try model.accumulateGradients(sequences: [[1, 2, 256]], denominator: 2) }
+        #expect(throws: TrainingError.self) { try model.accumulateGradients(sequences: [], denominator: 1) }
+    }
+}

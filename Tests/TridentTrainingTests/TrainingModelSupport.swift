@@ -81,6 +81,13 @@ func gatheredGradients(tp: Int, sequences: [[Int32]], threads: Int = 1,
             }, order: model.parameters.map(\.name))
         }
     }.map { try $0.get() }
+    let (order, full) = assemble(ranks)
+    return (ranks[0].lossSum / Double(denominator), ranks.map(\.lossSum), order, full)
+}
+
+/// Every rank's gradient pieces placed into full tensors (duplicated pieces agree), and the
+/// parameter names in rank 0's order.
+func assemble(_ ranks: [RankGradients]) -> (order: [String], gradients: [String: [Float]]) {
     var full: [String: [Float]] = [:]
     for rank in ranks {
         for piece in rank.pieces {
@@ -96,7 +103,7 @@ func gatheredGradients(tp: Int, sequences: [[Int32]], threads: Int = 1,
     }
     var order: [String] = []
     for name in ranks[0].order where !order.contains(name) { order.append(name) }
-    return (ranks[0].lossSum / Double(denominator), ranks.map(\.lossSum), order, full)
+    return (order, full)
 }
 
 /// `max |a − b|` over `max(max |b|, floor)` (the error relative to the tensor's largest

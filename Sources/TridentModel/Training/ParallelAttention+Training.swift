@@ -17,7 +17,9 @@ extension ParallelAttention {
     /// Every rank of `pass.group` must call this, in the same order.
     /// - Parameter h: `[T, hidden]` normed activations, replicated.
     /// - Returns: `[T, hidden]` (summed over the group) and the context of the backward.
-    public func trainingForward(_ h: ActivationBuffer, pass: TrainingPass) throws -> (ActivationBuffer, AttentionContext) {
+    /// - Parameter layer: the block's index in the model (names its dropout streams).
+    public func trainingForward(_ h: ActivationBuffer, layer: Int = 0,
+                                pass: TrainingPass) throws -> (ActivationBuffer, AttentionContext) {
         let (q, inputContext) = query.trainingForward(h, pass: pass)
         let (k, _) = key.trainingForward(h, pass: pass)
         let (v, _) = value.trainingForward(h, pass: pass)
@@ -30,7 +32,9 @@ extension ParallelAttention {
             let first = s * length
             AttentionTraining.forward(queries: q.row(first), keys: k.row(first), values: v.row(first),
                                       output: attended.row(first), logSumExp: logSumExp.row(first),
-                                      tokens: length, layout: layout, pool: pass.pool)
+                                      tokens: length, layout: layout,
+                                      dropout: pass.dropout?.attention(layer: layer, sequence: s, length: length),
+                                      pool: pass.pool)
         }
         let (out, outputContext) = try output.trainingForward(attended, pass: pass)
         return (out, AttentionContext(input: inputContext, queries: q, keys: k, values: v, attended: attended,
@@ -42,7 +46,8 @@ extension ParallelAttention {
     /// (`copyToRegion`'s backward). K/V gradients of a KV head held by two ranks are summed.
     /// Every rank of `pass.group` must call this, in the same order.
     /// - Parameter dy: `[T, hidden]`. - Returns: `dh` `[T, hidden]`, the same on every rank.
-    public func backward(_ dy: ActivationBuffer, context c: AttentionContext, pass: TrainingPass) throws -> ActivationBuffer {
+    public func backward(_ dy: ActivationBuffer, context c: AttentionContext, layer: Int = 0,
+                         pass: TrainingPass) throws -> ActivationBuffer {
         let dAttended = output.backward(dy, context: c.output, pass: pass)          // [T, heads * hd]
         let dq = ActivationBuffer(rows: dy.rows, columns: c.queries.columns)        // [T, heads * hd]
         let dk = ActivationBuffer(rows: dy.rows, columns: c.keys.columns)           // [T, kvHeads * hd]
@@ -54,7 +59,9 @@ extension ParallelAttention {
                                        output: c.attended.row(first), logSumExp: c.logSumExp.row(first),
                                        outputGradient: dAttended.row(first), queryGradient: dq.row(first),
                                        keyGradient: dk.row(first), valueGradient: dv.row(first),
-                                       tokens: length, layout: layout, pool: pass.pool)
+                                       tokens: length, layout: layout,
+                                       dropout: pass.dropout?.attention(layer: layer, sequence: s, length: length),
+                                       pool: pass.pool)
         }
         rotate(dq, heads: layout.heads, pass: pass, backward: true)
         rotate(dk, heads: layout.kvHeads, pass: pass, backward: true)

@@ -15,13 +15,17 @@ public struct TrainingPass: @unchecked Sendable {
     public let sequenceLength: Int
     /// `[rows]`: each row's position in its sequence.
     public let positions: [Int]
+    /// Dropout masks of this micro-batch, or nil (no dropout).
+    public let dropout: DropoutPlan?
 
-    public init(group: any Communicator, pool: ThreadPool, sequences: Int, sequenceLength: Int) {
+    public init(group: any Communicator, pool: ThreadPool, sequences: Int, sequenceLength: Int,
+                dropout: DropoutPlan? = nil) {
         precondition(sequences >= 1 && sequenceLength >= 1)
         self.group = group
         self.pool = pool
         self.sequences = sequences
         self.sequenceLength = sequenceLength
+        self.dropout = dropout.flatMap { $0.probability > 0 ? $0 : nil }
         positions = (0 ..< sequences).flatMap { _ in 0 ..< sequenceLength }
     }
 

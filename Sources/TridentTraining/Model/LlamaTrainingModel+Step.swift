@@ -9,13 +9,21 @@ extension LlamaTrainingModel {
     ///   than learned positions allow, or a token outside the vocabulary;
     ///   `CrossEntropyError`; the group's collective errors.
     public func accumulateGradients(sequences: [[Int32]], denominator: Int) throws -> (lossSum: Double, targets: Int) {
+        guard dropoutProbability >= 0 && dropoutProbability < 1 else {
+            throw TrainingError.invalidValue(name: "--dropout", expected: "in [0, 1)", found: "\(dropoutProbability)")
+        }
         let (inputs, targets, length) = try split(sequences)
-        let pass = TrainingPass(group: group, pool: pool, sequences: sequences.count, sequenceLength: length)
+        let dropout = dropoutProbability > 0
+            ? DropoutPlan(probability: dropoutProbability, random: CounterRandom(seed: dropoutSeed),
+                          step: dropoutPosition.step, firstRow: dropoutPosition.firstSequence * length,
+                          queryHeads: plan.queryHeads, totalHeads: configuration.headCount) : nil
+        let pass = TrainingPass(group: group, pool: pool, sequences: sequences.count, sequenceLength: length,
+                                dropout: dropout)
         var x = try layers.embedding.trainingForward(inputs, pass: pass)
         layers.positions?.trainingForward(x, pass: pass)
         var contexts: [BlockContext?] = []
-        for block in layers.blocks {
-            let (y, context) = try block.trainingForward(x, pass: pass)
+        for (layer, block) in layers.blocks.enumerated() {
+            let (y, context) = try block.trainingForward(x, layer: layer, pass: pass)
             contexts.append(context)
             x = y
         }
@@ -24,7 +32,7 @@ extension LlamaTrainingModel {
         notifyReady(layers.head.norm.trainableParameters + (configuration.tiedEmbeddings
             ? [] : [layers.head.projection.weightParameter!]))
         for index in layers.blocks.indices.reversed() {
-            dx = try layers.blocks[index].backward(dx, context: contexts[index]!, pass: pass)
+            dx = try layers.blocks[index].backward(dx, context: contexts[index]!, layer: index, pass: pass)
             contexts[index] = nil   // frees this block's saved activations
             notifyReady(layers.blocks[index].trainableParameters)
         }

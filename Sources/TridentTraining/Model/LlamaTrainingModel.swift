@@ -25,6 +25,14 @@ public final class LlamaTrainingModel: TrainableModel {
     public let pool: ThreadPool
     public private(set) var parameters: [TrainableParameter] = []
     public var gradientReady: ((Int) -> Void)?
+    /// Dropout probability of attention probabilities and of both residual branches (0: none),
+    /// and the seed of its masks.
+    public var dropoutProbability: Float = 0
+    public var dropoutSeed: UInt64 = 0
+    /// Where the next micro-batch sits, for dropout masks that do not depend on the layout: the
+    /// optimizer step (from 1) and the index, within the step's global batch (all micro-batches
+    /// and replicas), of the micro-batch's first sequence. A session sets it before each call.
+    public var dropoutPosition: (step: Int, firstSequence: Int) = (1, 0)
     let layers: Layers
     /// Indices into `parameters` of each tensor's views, by tensor identity.
     private var indices: [ObjectIdentifier: [Int]] = [:]
