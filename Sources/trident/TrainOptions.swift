@@ -72,6 +72,10 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("init"), help: "Initial weights: gguf (the --model file's) or random (Megatron's, seeded by --seed; --model gives the architecture and tokenizer).")
     var initialization: WeightInitialization = .gguf
 
+    @Option(parsing: .unconditional,
+            help: "Dropout probability on attention probabilities and both residual branches (masks seeded by --seed, the same in every layout).")
+    var dropout: Float = 0
+
     @Option(parsing: .unconditional, help: "Data-parallel all-reduce bucket size in MiB.")
     var bucketMb: Int = 25
 
@@ -93,6 +97,7 @@ struct TrainingOptions: ParsableArguments {
         try OptionCheck.real(eps, "--eps", "a finite number >= 0") { $0 >= 0 }
         try OptionCheck.real(clipNorm, "--clip-norm", "a finite number >= 0 (0: off)") { $0 >= 0 }
         try OptionCheck.integer(bucketMb, in: 1...65536, "--bucket-mb")
+        try OptionCheck.real(dropout, "--dropout", "in [0, 1)") { $0 >= 0 && $0 < 1 }
         guard microBatch * accumulate <= Self.maxSequencesPerStep else {
             throw ValidationError("--micro-batch x --accumulate must be at most \(Self.maxSequencesPerStep), got \(microBatch * accumulate)")
         }
@@ -100,11 +105,13 @@ struct TrainingOptions: ParsableArguments {
 
     /// The session's configuration. - Throws: `TrainingError` (already excluded by `validate`).
     func configuration() throws -> TrainingConfiguration {
-        TrainingConfiguration(sequenceLength: seqLen, microBatch: microBatch, accumulation: accumulate,
+        var configuration = TrainingConfiguration(sequenceLength: seqLen, microBatch: microBatch, accumulation: accumulate,
                               schedule: try LearningRateSchedule(kind: lrSchedule, learningRate: lr, minLearningRate: minLr,
                                                                  warmupSteps: warmup, totalSteps: steps),
                               optimizer: AdamWConfiguration(beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay),
                               clipNorm: clipNorm, seed: seed, shuffle: shuffle, bucketBytes: bucketMb << 20)
+        configuration.dropout = dropout
+        return configuration
     }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 import TridentCollectives
 import TridentEngine
 import TridentKernels
+import TridentModel
 import TridentTraining
 
 /// One rank's part of a training run: its groups (the tensor group timed), its model shard and
@@ -23,6 +24,11 @@ final class TrainingRank {
         let pool = ThreadPool(threadCount: threads)
         let model = try makeModel(groups, pool)
         session = try TrainingSession(model: model, groups: groups, configuration: configuration, tokens: tokens, pool: pool)
+        if let llama = model as? LlamaTrainingModel, configuration.dropout > 0 {
+            llama.dropoutProbability = configuration.dropout
+            llama.dropoutSeed = configuration.seed
+            session.microBatchWillStart = { step, first in llama.dropoutPosition = (step, first) }
+        }
     }
 
     /// Runs the next optimizer step and adds it to the totals (unless `counted` is false: warm-up).

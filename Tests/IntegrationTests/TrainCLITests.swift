@@ -212,3 +212,26 @@ struct TrainRandomInitCLITests {
         for (a, b) in zip(one, two) { #expect(abs(a - b) <= 1e-5 * a) }
     }
 }
+
+@Suite("trident train --dropout", .serialized,
+       .enabled(if: CLIPaths.binary != nil && FileManager.default.fileExists(atPath: CLIPaths.license),
+                "needs a built trident and models/LICENSE.txt"))
+struct TrainDropoutCLITests {
+    @Test("dropout changes the losses, and its masks do not depend on the layout (TP 2 x DP 2 equals one rank)")
+    func dropoutIsLayoutIndependent() throws {
+        func run(_ extra: [String], microBatch: Int = 4) throws -> [Double] {
+            let result = try runCLI(["train", "--model", CLIPaths.tinyModel("f32"), "--data", CLIPaths.license,
+                                     "--seq-len", "32", "--micro-batch", String(microBatch), "--steps", "3", "--lr", "1e-3",
+                                     "--seed", "4", "--json"] + extra, timeout: 300)
+            #expect(result.status == 0, "\(result.transcript)")
+            return result.stdout.split(separator: "\n").compactMap {
+                (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["loss"] as? Double
+            }
+        }
+        let plain = try run([]), one = try run(["--dropout", "0.2"])
+        let grid = try run(["--dropout", "0.2", "--tp", "2", "--dp", "2", "--accumulate", "2"], microBatch: 1)
+        #expect(one.count == 3 && grid.count == 3 && plain.count == 3)
+        #expect(zip(plain, one).allSatisfy { abs($0 - $1) > 1e-4 })
+        for (a, b) in zip(one, grid) { #expect(abs(a - b) <= 1e-5 * a, "\(one) vs \(grid)") }
+    }
+}

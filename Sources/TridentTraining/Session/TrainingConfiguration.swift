@@ -19,6 +19,8 @@ public struct TrainingConfiguration: Sendable, Equatable, Codable {
     public var shuffle: Bool
     /// Size of a data-parallel all-reduce bucket in bytes (`--bucket-mb` × 2²⁰).
     public var bucketBytes: Int
+    /// Dropout probability the model applies (0: none); the session only records it.
+    public var dropout: Float = 0
 
     public init(sequenceLength: Int, microBatch: Int, accumulation: Int = 1, schedule: LearningRateSchedule,
                 optimizer: AdamWConfiguration = AdamWConfiguration(), clipNorm: Double = 0, seed: UInt64 = 0,
@@ -43,6 +45,9 @@ public struct TrainingConfiguration: Sendable, Equatable, Codable {
                               ("--accumulate", accumulation), ("--bucket-mb", bucketBytes)] where value < 1 {
             throw TrainingError.invalidValue(name: name, expected: ">= 1", found: "\(value)")
         }
+        guard dropout >= 0 && dropout < 1 else {
+            throw TrainingError.invalidValue(name: "--dropout", expected: "in [0, 1)", found: "\(dropout)")
+        }
         guard clipNorm >= 0 && clipNorm.isFinite else {
             throw TrainingError.invalidValue(name: "--clip-norm", expected: "a finite number >= 0 (0: off)", found: "\(clipNorm)")
         }
@@ -63,7 +68,7 @@ public struct TrainingConfiguration: Sendable, Equatable, Codable {
             ("--steps (cosine schedule)", schedule.kind == .constant || schedule.totalSteps == saved.schedule.totalSteps),
             ("--beta1", optimizer.beta1 == saved.optimizer.beta1), ("--beta2", optimizer.beta2 == saved.optimizer.beta2),
             ("--eps", optimizer.eps == saved.optimizer.eps), ("--weight-decay", optimizer.weightDecay == saved.optimizer.weightDecay),
-            ("--clip-norm", clipNorm == saved.clipNorm), ("--seed", seed == saved.seed), ("--shuffle", shuffle == saved.shuffle),
+            ("--clip-norm", clipNorm == saved.clipNorm), ("--dropout", dropout == saved.dropout), ("--seed", seed == saved.seed), ("--shuffle", shuffle == saved.shuffle),
         ]
         return checks.first { !$0.1 }?.0
     }

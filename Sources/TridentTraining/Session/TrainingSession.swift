@@ -29,6 +29,10 @@ public final class TrainingSession {
     public let tokens: [Int32]
     private let buckets: ParameterBuckets?
     private let pool: ThreadPool
+    /// Called before each micro-batch with the step (from 1) and the index of the micro-batch's
+    /// first sequence within the step's global batch (all micro-batches and replicas), so that a
+    /// model can draw dropout masks that do not depend on the layout.
+    public var microBatchWillStart: ((_ step: Int, _ firstSequence: Int) -> Void)?
     /// Optimizer steps done so far (the next step is `completedSteps + 1`).
     public internal(set) var completedSteps = 0
 
@@ -94,6 +98,7 @@ public final class TrainingSession {
             if let buckets, micro == configuration.accumulation - 1 {
                 model.gradientReady = { buckets.markReady($0) }
             }
+            microBatchWillStart?(step, (replica * configuration.accumulation + micro) * configuration.microBatch)
             let indices = batching.sequenceIndices(step: step, replica: replica, microBatch: micro)
             let sequences = indices.map { Array(tokens[batching.tokenRange(ofSequence: $0)]) }
             let result = try model.accumulateGradients(sequences: sequences, denominator: targetsPerStep)
