@@ -45,7 +45,7 @@ var targets: [Target] = [
     .executableTarget(name: "trident",
                       dependencies: [
                           "TridentKernels", "TridentFormats", "TridentTokenizer", "TridentCollectives",
-                          "TridentModel", "TridentEngine", "TridentPlanner", "TridentLauncher",
+                          "TridentModel", "TridentEngine", "TridentPlanner", "TridentLauncher", "TridentTraining",
                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
                           .product(name: "Logging", package: "swift-log"),
                       ],

@@ -113,7 +113,7 @@ struct ParallelSession {
         return steps
     }
 
-    private func launchChildren(count: Int) throws {
+    func launchChildren(count: Int) throws {
         var configuration = LaunchConfiguration(executable: "/proc/self/exe",
                                                 arguments: Array(CommandLine.arguments.dropFirst()),
                                                 processCount: count)
@@ -125,7 +125,7 @@ struct ParallelSession {
         try runLauncher(configuration)
     }
 
-    private func relaunchUnderMPI(count: Int) throws {
+    func relaunchUnderMPI(count: Int) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]

@@ -9,7 +9,7 @@ struct Trident: ParsableCommand {
         commandName: "trident",
         abstract: "Distributed Llama inference in Swift.",
         version: TridentVersion.string,
-        subcommands: [GenerateCommand.self, PerplexityCommand.self, InfoCommand.self, TokenizeCommand.self,
+        subcommands: [GenerateCommand.self, TrainCommand.self, PerplexityCommand.self, InfoCommand.self, TokenizeCommand.self,
                       PlanCommand.self, LaunchCommand.self, BenchCommand.self, CollectiveSelfTestCommand.self])
 
     /// Parses and runs a command. Help goes to stdout; any error becomes one line on stderr

@@ -1,0 +1,126 @@
+import TridentCollectives
+import TridentKernels
+
+/// Runs optimizer steps of one rank: its model shard, its data-parallel replica's sequences,
+/// AdamW over its parameters.
+///
+/// One step `s`:
+/// 1. zero the gradients;
+/// 2. for each of the `A` micro-batches, the replica's `B` sequences of step `s` (the data
+///    contract of `SequenceBatching`) go through `model.accumulateGradients` with the step's
+///    global target count `G · L` as denominator, so the summed gradients are those of the
+///    step's mean loss;
+/// 3. with data parallelism, the last micro-batch's backward starts the bucket all-reduces
+///    (sum over replicas) as the model reports gradients final; they are waited for here;
+/// 4. the loss is Σ lossSum over micro-batches and replicas / `G · L`;
+/// 5. the global gradient norm over the tensor (and pipeline) group, each element once, then
+///    clipping to `clipNorm` (0: off), then AdamW at the schedule's rate for step `s`.
+///
+/// Every rank of the run must construct its session with the same configuration and token
+/// stream and call `step()` the same number of times. If `groups.tensor` is a
+/// `TimedCommunicator` (hand the model the same one), its time is reported as tensor communication.
+public final class TrainingSession {
+    public let model: any TrainableModel
+    public let groups: ProcessGroups
+    public let configuration: TrainingConfiguration
+    public let batching: SequenceBatching
+    public let optimizer: AdamWOptimizer
+    /// The token stream `[T]` every rank reads its sequences from.
+    public let tokens: [Int32]
+    private let buckets: ParameterBuckets?
+    private let pool: ThreadPool
+    /// Called before each micro-batch with the step (from 1) and the index of the micro-batch's
+    /// first sequence within the step's global batch (all micro-batches and replicas), so that a
+    /// model can draw dropout masks that do not depend on the layout.
+    public var microBatchWillStart: ((_ step: Int, _ firstSequence: Int) -> Void)?
+    /// Optimizer steps done so far (the next step is `completedSteps + 1`).
+    public internal(set) var completedSteps = 0
+
+    /// - Throws: `TrainingError` for a configuration out of range or data shorter than one sequence.
+    public init(model: any TrainableModel, groups: ProcessGroups, configuration: TrainingConfiguration,
+                tokens: [Int32], pool: ThreadPool) throws {
+        try configuration.validate()
+        self.model = model
+        self.groups = groups
+        self.configuration = configuration
+        self.tokens = tokens
+        self.pool = pool
+        batching = try SequenceBatching(tokenCount: tokens.count, sequenceLength: configuration.sequenceLength,
+                                        microBatch: configuration.microBatch, accumulation: configuration.accumulation,
+                                        dataParallel: groups.data.size,
+                                        shuffleSeed: configuration.shuffle ? configuration.seed : nil)
+        optimizer = try AdamWOptimizer(configuration: configuration.optimizer)
+        for parameter in model.parameters { optimizer.register(count: parameter.values.count, decay: parameter.decay) }
+        buckets = groups.data.size > 1
+            ? ParameterBuckets(gradients: model.parameters.map(\.gradient), bucketBytes: configuration.bucketBytes,
+                               group: groups.data)
+            : nil
+    }
+
+    /// Target tokens of one optimizer step over every replica (`G · L`).
+    public var targetsPerStep: Int { batching.globalBatch * configuration.sequenceLength }
+
+    /// Runs optimizer step `completedSteps + 1`. Every rank must call this.
+    /// - Throws: `TrainingError` from the model (a target outside the vocabulary), or a
+    ///   `CollectiveError` from any group.
+    public func step() throws -> StepStatistics {
+        let clock = ContinuousClock()
+        let began = clock.now
+        let timer = groups.tensor as? TimedCommunicator
+        let tensorBefore = timer?.seconds ?? 0
+        let step = completedSteps + 1
+        let lossSum = try accumulate(step: step)
+        let exposed = try buckets?.finish() ?? .zero
+        let loss = try reduceOverReplicas(lossSum) / Double(targetsPerStep)
+        let parameters = model.parameters
+        let tagged = parameters.map { TaggedGradient($0.gradient, sharing: $0.sharing) }
+        let norm = try GradientClipping.globalNorm(tagged, tensorGroup: groups.tensor, otherGroups: [groups.pipeline])
+        GradientClipping.clip(tagged, norm: norm, maxNorm: configuration.clipNorm)
+        let rate = configuration.schedule.rate(atStep: step)
+        optimizer.step(parameters: parameters.map(\.values), gradients: parameters.map { UnsafeBufferPointer($0.gradient) },
+                       learningRate: Float(rate), pool: pool)
+        completedSteps = step
+        return StepStatistics(step: step, loss: loss, gradientNorm: norm, learningRate: rate, tokens: targetsPerStep,
+                              seconds: (clock.now - began).seconds,
+                              tensorCommunicationSeconds: (timer?.seconds ?? 0) - tensorBefore,
+                              dataCommunicationSeconds: buckets?.lastCommunicationTime.seconds ?? 0,
+                              exposedDataCommunicationSeconds: exposed.seconds)
+    }
+
+    /// Zeroes the gradients and runs this replica's micro-batches of `step`; the last one
+    /// reports final gradients to the buckets. - Returns: this replica's Σ lossSum.
+    private func accumulate(step: Int) throws -> Double {
+        model.zeroGradients()
+        defer { model.gradientReady = nil }
+        var lossSum: Double = 0
+        let replica = groups.data.rank
+        for micro in 0..<configuration.accumulation {
+            if let buckets, micro == configuration.accumulation - 1 {
+                model.gradientReady = { buckets.markReady($0) }
+            }
+            microBatchWillStart?(step, (replica * configuration.accumulation + micro) * configuration.microBatch)
+            let indices = batching.sequenceIndices(step: step, replica: replica, microBatch: micro)
+            let sequences = indices.map { Array(tokens[batching.tokenRange(ofSequence: $0)]) }
+            let result = try model.accumulateGradients(sequences: sequences, denominator: targetsPerStep)
+            lossSum += result.lossSum
+        }
+        return lossSum
+    }
+
+    /// Σ over the data group of `value`, carried as a (high, low) float pair (about 48 bits).
+    private func reduceOverReplicas(_ value: Double) throws -> Double {
+        guard groups.data.size > 1 else { return value }
+        let high = Float(value)
+        var pair = [high, Float(value - Double(high))]
+        try groups.data.allReduce(&pair, op: .sum)
+        return Double(pair[0]) + Double(pair[1])
+    }
+}
+
+extension Duration {
+    /// The duration in seconds.
+    var seconds: Double {
+        let (whole, fraction) = components
+        return Double(whole) + Double(fraction) * 1e-18
+    }
+}

@@ -1,0 +1,80 @@
+import ArgumentParser
+import Foundation
+import TridentModel
+import TridentTraining
+
+/// `trident bench train`: forward + backward + AdamW tokens/s on synthetic tokens.
+struct BenchTrainCommand: ParsableCommand, RunsRanks {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Training throughput: forward + backward + optimizer tokens/s, peak RSS and exposed communication per rank.",
+        discussion: "Runs --warmup-steps untimed steps, then --steps timed ones, on seeded random tokens (constant lr 1e-5).")
+
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var parallel: ParallelOptions
+    @OptionGroup var logging: LoggingOptions
+
+    @Option(parsing: .unconditional, help: "Tokens per sequence.")
+    var seqLen: Int = 128
+
+    @Option(parsing: .unconditional, help: "Sequences per micro-batch on each data-parallel replica.")
+    var microBatch: Int = 4
+
+    @Option(parsing: .unconditional, help: "Timed optimizer steps.")
+    var steps: Int = 5
+
+    @Option(parsing: .unconditional, help: "Untimed optimizer steps first.")
+    var warmupSteps: Int = 2
+
+    @Flag(help: "Print the summary as one JSON line (the last line of `trident train --json`).")
+    var json = false
+
+    func validate() throws {
+        guard parallel.pp == 1 else { throw ValidationError("--pp \(parallel.pp): pipeline-parallel training comes later") }
+        try OptionCheck.integer(seqLen, in: 1...(1 << 20), "--seq-len")
+        try OptionCheck.integer(microBatch, in: 1...4096, "--micro-batch")
+        try OptionCheck.integer(steps, in: 1...10_000, "--steps")
+        try OptionCheck.integer(warmupSteps, in: 0...10_000, "--warmup-steps")
+    }
+
+    func run() throws {
+        let setup = try prepare()
+        let steps = self.steps, warmup = warmupSteps
+        let summary = try TrainingRanks(model: model, parallel: parallel).run { world, ranksHere -> TrainSummaryLine? in
+            let rank = try setup.makeRank(world: world, ranksHere: ranksHere)
+            for _ in 0..<warmup { _ = try rank.step(counted: false) }
+            for _ in 0..<steps { _ = try rank.step() }
+            let reports = try rank.gatherRankReports()
+            return world.rank == 0 ? TrainSummaryLine(totals: rank.totals, ranks: reports) : nil
+        }
+        guard let summary else { return }
+        if json { print(try JSONLine.encode(summary)); return }
+        print(String(format: "train  tp %d  dp %d  seq-len %d  micro-batch %d: %.1f tokens/s over %d steps (%.3f s/step)",
+                     parallel.tp, parallel.dp, seqLen, microBatch, summary.tokensPerSecond ?? 0, summary.steps,
+                     summary.seconds / Double(max(summary.steps, 1))))
+        for rank in summary.ranks {
+            print(String(format: "  rank %d (tp %d dp %d): peak RSS %.1f MiB, communication %.3f s, exposed %.3f s (%.1f%% of the time)",
+                         rank.base.rank, rank.base.tensor, rank.base.data, Double(rank.base.peakRSSBytes) / 1_048_576,
+                         rank.base.communicationSeconds, rank.exposedCommunicationSeconds,
+                         100 * rank.exposedCommunicationSeconds / max(rank.base.windowSeconds, 1e-9)))
+        }
+    }
+
+    /// The model, the layout, and seeded random tokens for every step.
+    private func prepare() throws -> TrainingSetup {
+        let configuration = try ModelConfiguration.load(path: model.model)
+        guard seqLen <= configuration.contextLength else {
+            throw ExitMessage("--seq-len \(seqLen) is beyond the model's context of \(configuration.contextLength) tokens")
+        }
+        let needed = (warmupSteps + steps) * microBatch * parallel.dp * seqLen + 1
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        let tokens = (0..<needed).map { _ -> Int32 in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int32(truncatingIfNeeded: (state >> 33) % UInt64(configuration.vocabularySize))
+        }
+        let training = TrainingConfiguration(sequenceLength: seqLen, microBatch: microBatch,
+                                             schedule: try LearningRateSchedule(kind: .constant, learningRate: 1e-5,
+                                                                                totalSteps: warmupSteps + steps))
+        return try TrainingSetup.prepare(model: model, parallel: parallel, configuration: training, tokens: tokens)
+    }
+}

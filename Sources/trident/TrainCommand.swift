@@ -1,0 +1,129 @@
+import ArgumentParser
+import Foundation
+import TridentCollectives
+import TridentFormats
+import TridentModel
+import TridentTokenizer
+import TridentTraining
+
+struct TrainCommand: ParsableCommand, RunsRanks {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a GGUF model on text files (float32 master weights, AdamW, TP and DP ranks).",
+        discussion: """
+            One optimizer step takes --micro-batch x --accumulate x --dp sequences of --seq-len tokens, in \
+            order through the data (or a seeded permutation per pass with --shuffle); the loss is the mean \
+            over all their target tokens. AdamW follows torch.optim.AdamW; --weight-decay applies to \
+            matrices and embeddings only, not to norm weights or biases. Pipeline parallel training (--pp) \
+            comes later.
+            """)
+
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var parallel: ParallelOptions
+    @OptionGroup var training: TrainingOptions
+    @OptionGroup var checkpoint: CheckpointOptions
+    @OptionGroup var logging: LoggingOptions
+
+    @Flag(help: "Print one JSON object per step, then a summary line, on stdout.")
+    var json = false
+
+    func validate() throws {
+        guard parallel.pp == 1 else {
+            throw ValidationError("--pp \(parallel.pp): pipeline-parallel training comes later; use --tp and --dp")
+        }
+        if let resume = checkpoint.resume,
+           !FileManager.default.fileExists(atPath: TrainingState.manifestPath(resume)) {
+            throw ValidationError("--resume: '\(resume)' holds no training state (\(TrainingState.manifestPath(resume)) is missing)")
+        }
+    }
+
+    func run() throws {
+        let setup = try TrainingSetup.prepare(model: model, parallel: parallel, training: training)
+        let steps = training.steps, json = self.json
+        let checkpoint = self.checkpoint, source = setup.source
+        let summary = try TrainingRanks(model: model, parallel: parallel).run { world, ranksHere -> String? in
+            let rank = try setup.makeRank(world: world, ranksHere: ranksHere)
+            if let resume = checkpoint.resume { try Self.resume(rank.session, from: resume) }
+            let saver = checkpoint.save.map { TrainingCheckpoint(source: source, directory: $0, type: checkpoint.saveType) }
+            let printing = world.rank == 0
+            while rank.session.completedSteps < steps {
+                let stats = try rank.step()
+                if printing {
+                    let average = rank.totals.seconds / Double(max(rank.totals.steps, 1))
+                    FileHandle.standardError.write(Data((TrainProgress.line(stats, of: steps, averageSeconds: average) + "\n").utf8))
+                    if json { FileHandle.standardOutput.write(Data((try JSONLine.encode(TrainStepLine(stats)) + "\n").utf8)) }
+                }
+                if let saver, let every = checkpoint.saveEvery, stats.step % every == 0, stats.step < steps {
+                    try saver.save(rank.session)
+                }
+            }
+            try saver?.save(rank.session)
+            let reports = try rank.gatherRankReports()
+            return printing ? try JSONLine.encode(TrainSummaryLine(totals: rank.totals, ranks: reports)) : nil
+        }
+        if json, let summary { FileHandle.standardOutput.write(Data((summary + "\n").utf8)) }
+    }
+
+    /// Restores `session` from the checkpoint in `directory` after checking that it continues this run.
+    static func resume(_ session: TrainingSession, from directory: String) throws {
+        let manifest = try TrainingManifest.read(checkpoint: directory)
+        if let reason = manifest.mismatch(with: session) { throw ExitMessage("--resume '\(directory)': \(reason)") }
+        try TrainingState.readRank(into: session, checkpoint: directory, step: manifest.step)
+    }
+}
+
+/// What every rank of a training run shares: the source model file, its configuration, the
+/// token stream and the session settings, checked before any rank starts.
+struct TrainingSetup: @unchecked Sendable {
+    let source: GGUFFile
+    let modelConfiguration: ModelConfiguration
+    let configuration: TrainingConfiguration
+    let tokens: [Int32]
+    let layout: ParallelLayout
+    let threadsOption: ModelOptions
+    /// Random weights (seeded) instead of the file's.
+    var randomSeed: UInt64? = nil
+
+    /// Reads and checks the model, the layout and the data; one-line errors.
+    static func prepare(model: ModelOptions, parallel: ParallelOptions, training: TrainingOptions) throws -> TrainingSetup {
+        let source = try GGUFFile(path: model.model)
+        let context = try ModelConfiguration(gguf: source).contextLength
+        guard training.seqLen <= context else {
+            throw ExitMessage("--seq-len \(training.seqLen) is beyond the model's context of \(context) tokens")
+        }
+        let tokenizer = try Tokenizer(gguf: source)
+        let tokens = try TrainingData.tokens(files: training.data, tokenizer: tokenizer)
+        guard tokens.count >= training.seqLen + 1 else {
+            throw ExitMessage("--data: \(tokens.count) tokens is shorter than one sequence of --seq-len \(training.seqLen) + 1 tokens")
+        }
+        var setup = try prepare(model: model, parallel: parallel, configuration: try training.configuration(), tokens: tokens,
+                                source: source)
+        if training.initialization == .random { setup.randomSeed = training.seed }
+        return setup
+    }
+
+    /// Checks the layout against the model, the sequence length against its context, and the
+    /// tokens against its vocabulary; one-line errors.
+    static func prepare(model: ModelOptions, parallel: ParallelOptions, configuration: TrainingConfiguration,
+                        tokens: [Int32], source: GGUFFile? = nil) throws -> TrainingSetup {
+        let source = try source ?? GGUFFile(path: model.model)
+        let modelConfiguration = try ModelConfiguration.load(path: model.model)
+        try ParallelSession(model: model, parallel: parallel, capacity: 1).checkPlacement()
+        guard configuration.sequenceLength <= modelConfiguration.contextLength else {
+            throw ExitMessage("--seq-len \(configuration.sequenceLength) is beyond the model's context of \(modelConfiguration.contextLength) tokens")
+        }
+        if let bad = tokens.first(where: { Int($0) >= modelConfiguration.vocabularySize || $0 < 0 }) {
+            throw ExitMessage("--data: token \(bad) is outside the model's vocabulary of \(modelConfiguration.vocabularySize)")
+        }
+        return TrainingSetup(source: source, modelConfiguration: modelConfiguration, configuration: configuration,
+                             tokens: tokens, layout: try parallel.layout(), threadsOption: model)
+    }
+
+    /// This rank's groups, model shard and session. Every rank of `world` must call this.
+    func makeRank(world: any Communicator, ranksHere: Int) throws -> TrainingRank {
+        try TrainingRank(world: world, layout: layout, configuration: configuration, tokens: tokens,
+                         threads: threadsOption.threadsPerRank(ranksOnThisMachine: ranksHere)) { groups, pool in
+            try TrainingModelLoader.load(source: source, randomSeed: randomSeed, groups: groups, pool: pool)
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import TridentEngine
+import TridentTraining
+
+/// The `--json` line of one optimizer step of `trident train` (field names are a contract).
+struct TrainStepLine: Encodable {
+    var step: Int
+    var loss: Double?
+    var gradNorm: Double?
+    var lr: Double
+    var tokens: Int
+    var tokensPerSecond: Double?
+    var seconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case step, loss, lr, tokens, seconds
+        case gradNorm = "grad_norm"
+        case tokensPerSecond = "tokens_per_second"
+    }
+
+    init(_ stats: StepStatistics) {
+        step = stats.step
+        loss = JSONLine.finite(stats.loss)
+        gradNorm = JSONLine.finite(stats.gradientNorm)
+        lr = stats.learningRate
+        tokens = stats.tokens
+        tokensPerSecond = JSONLine.finite(stats.tokensPerSecond)
+        seconds = stats.seconds
+    }
+}
+
+/// One rank of the last line: the fields of `generate --json`'s ranks plus the communication
+/// this rank waited for (tensor collectives and the data-parallel wait the backward did not hide).
+struct TrainRankReport: Encodable {
+    var base: RankStatistics
+    var exposedCommunicationSeconds: Double
+
+    enum CodingKeys: String, CodingKey { case exposedCommunicationSeconds = "exposed_communication_seconds" }
+
+    func encode(to encoder: any Encoder) throws {
+        try base.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(exposedCommunicationSeconds, forKey: .exposedCommunicationSeconds)
+    }
+}
+
+/// The last `--json` line of `trident train` and `trident bench train`.
+struct TrainSummaryLine: Encodable {
+    var steps: Int
+    var tokens: Int
+    var seconds: Double
+    var tokensPerSecond: Double?
+    var peakRSSBytes: Int
+    var ranks: [TrainRankReport]
+
+    enum CodingKeys: String, CodingKey {
+        case steps, tokens, seconds, ranks
+        case tokensPerSecond = "tokens_per_second"
+        case peakRSSBytes = "peak_rss_bytes"
+    }
+
+    init(totals: RankTotals, ranks: [TrainRankReport]) {
+        steps = totals.steps
+        tokens = totals.tokens
+        seconds = totals.seconds
+        tokensPerSecond = JSONLine.finite(totals.tokensPerSecond)
+        peakRSSBytes = ranks.map(\.base.peakRSSBytes).max() ?? ProcessMemory.peakResidentBytes()
+        self.ranks = ranks
+    }
+}
+
+/// The per-step progress line on stderr: step/S, loss, lr, grad-norm, tokens/s, ETA.
+enum TrainProgress {
+    static func line(_ stats: StepStatistics, of steps: Int, averageSeconds: Double) -> String {
+        let remaining = Double(steps - stats.step) * averageSeconds
+        let eta = remaining.isFinite ? Int(remaining.rounded()) : 0
+        return String(format: "step %d/%d  loss %.4f  lr %.3e  grad-norm %.4f  %.0f tok/s  ETA %d:%02d:%02d",
+                      stats.step, steps, stats.loss, stats.learningRate, stats.gradientNorm, stats.tokensPerSecond,
+                      eta / 3600, eta / 60 % 60, eta % 60)
+    }
+}

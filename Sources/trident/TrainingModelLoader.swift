@@ -1,0 +1,18 @@
+import TridentCollectives
+import TridentFormats
+import TridentKernels
+import TridentModel
+import TridentTraining
+
+/// Builds this rank's trainable model shard for the tensor group in `groups`: the source GGUF's
+/// architecture, with its weights (float32 master weights dequantized from the file) or, given
+/// a seed, Megatron's random initialisation (the same numbers in every layout).
+enum TrainingModelLoader {
+    /// Every rank of `groups.tensor` must call this.
+    static func load(source: GGUFFile, randomSeed: UInt64? = nil, groups: ProcessGroups,
+                     pool: ThreadPool) throws -> any TrainableModel {
+        try LlamaTrainingModel(configuration: try ModelConfiguration(gguf: source),
+                               source: randomSeed.map { .random(seed: $0) } ?? .gguf(source),
+                               group: groups.tensor, pool: pool)
+    }
+}
