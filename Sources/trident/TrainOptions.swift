@@ -69,7 +69,7 @@ struct TrainingOptions: ParsableArguments {
     @Flag(help: "Visit the sequences in a seeded permutation per pass instead of in order.")
     var shuffle = false
 
-    @Option(name: .customLong("init"), help: "Initial weights: gguf (the --model file's) or random (Megatron's, seeded by --seed; --model gives the architecture and tokenizer).")
+    @Option(name: .customLong("init"), help: "Initial weights: gguf (the --model file's) or random (Megatron's, seeded by --seed; the architecture is --config's, else --model's; the tokenizer is --model's).")
     var initialization: WeightInitialization = .gguf
 
     @Option(help: ArgumentHelp("Architecture of a model trained from scratch (with --init random): a JSON file of Hugging Face config.json keys, or a preset (\(TrainingModelConfig.presets.keys.sorted().joined(separator: ", "))). The tokenizer and vocabulary are --model's.", valueName: "file|preset"))
