@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TridentCollectives
+import TridentEngine
 import TridentFormats
 import TridentModel
 import TridentTokenizer
@@ -30,6 +31,9 @@ struct TrainCommand: ParsableCommand, RunsRanks {
     func validate() throws {
         guard parallel.pp == 1 else {
             throw ValidationError("--pp \(parallel.pp): pipeline-parallel training comes later; use --tp and --dp")
+        }
+        if let config = training.config, checkpoint.save != nil || checkpoint.resume != nil {
+            throw ValidationError("--save/--resume: a --config '\(config)' model cannot be written as GGUF yet (only --model's own architecture can); drop --save")
         }
         if let resume = checkpoint.resume,
            !FileManager.default.fileExists(atPath: TrainingState.manifestPath(resume)) {
@@ -87,7 +91,11 @@ struct TrainingSetup: @unchecked Sendable {
     /// Reads and checks the model, the layout and the data; one-line errors.
     static func prepare(model: ModelOptions, parallel: ParallelOptions, training: TrainingOptions) throws -> TrainingSetup {
         let source = try GGUFFile(path: model.model)
-        let context = try ModelConfiguration(gguf: source).contextLength
+        var architecture: ModelConfiguration? = nil
+        if let config = training.config {
+            architecture = try TrainingModelConfig.load(config, vocabularySize: ModelConfiguration(gguf: source).vocabularySize)
+        }
+        let context = try architecture?.contextLength ?? ModelConfiguration(gguf: source).contextLength
         guard training.seqLen <= context else {
             throw ExitMessage("--seq-len \(training.seqLen) is beyond the model's context of \(context) tokens")
         }
@@ -97,7 +105,7 @@ struct TrainingSetup: @unchecked Sendable {
             throw ExitMessage("--data: \(tokens.count) tokens is shorter than one sequence of --seq-len \(training.seqLen) + 1 tokens")
         }
         var setup = try prepare(model: model, parallel: parallel, configuration: try training.configuration(), tokens: tokens,
-                                source: source)
+                                source: source, architecture: architecture)
         if training.initialization == .random { setup.randomSeed = training.seed }
         return setup
     }
@@ -105,10 +113,20 @@ struct TrainingSetup: @unchecked Sendable {
     /// Checks the layout against the model, the sequence length against its context, and the
     /// tokens against its vocabulary; one-line errors.
     static func prepare(model: ModelOptions, parallel: ParallelOptions, configuration: TrainingConfiguration,
-                        tokens: [Int32], source: GGUFFile? = nil) throws -> TrainingSetup {
+                        tokens: [Int32], source: GGUFFile? = nil,
+                        architecture: ModelConfiguration? = nil) throws -> TrainingSetup {
         let source = try source ?? GGUFFile(path: model.model)
-        let modelConfiguration = try ModelConfiguration.load(path: model.model)
-        try ParallelSession(model: model, parallel: parallel, capacity: 1).checkPlacement()
+        let modelConfiguration = try architecture ?? ModelConfiguration.load(path: model.model)
+        if architecture == nil {
+            try ParallelSession(model: model, parallel: parallel, capacity: 1).checkPlacement()
+        } else {
+            do {
+                _ = try ModelPlacement(configuration: modelConfiguration, layout: parallel.layout(),
+                                       pipelineLayers: parallel.pipelineLayers, slotsPerReplica: 1)
+            } catch {
+                throw ExitMessage("cannot place the --config model on --tp \(parallel.tp) --pp \(parallel.pp) --dp \(parallel.dp): \(error)")
+            }
+        }
         guard configuration.sequenceLength <= modelConfiguration.contextLength else {
             throw ExitMessage("--seq-len \(configuration.sequenceLength) is beyond the model's context of \(modelConfiguration.contextLength) tokens")
         }
@@ -123,7 +141,8 @@ struct TrainingSetup: @unchecked Sendable {
     func makeRank(world: any Communicator, ranksHere: Int) throws -> TrainingRank {
         try TrainingRank(world: world, layout: layout, configuration: configuration, tokens: tokens,
                          threads: threadsOption.threadsPerRank(ranksOnThisMachine: ranksHere)) { groups, pool in
-            try TrainingModelLoader.load(source: source, randomSeed: randomSeed, groups: groups, pool: pool)
+            try TrainingModelLoader.load(source: source, configuration: modelConfiguration, randomSeed: randomSeed,
+                                         groups: groups, pool: pool)
         }
     }
 }

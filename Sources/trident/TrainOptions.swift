@@ -69,8 +69,11 @@ struct TrainingOptions: ParsableArguments {
     @Flag(help: "Visit the sequences in a seeded permutation per pass instead of in order.")
     var shuffle = false
 
-    @Option(name: .customLong("init"), help: "Initial weights: gguf (the --model file's) or random (Megatron's, seeded by --seed; --model gives the architecture and tokenizer).")
+    @Option(name: .customLong("init"), help: "Initial weights: gguf (the --model file's) or random (Megatron's, seeded by --seed; the architecture is --config's, else --model's; the tokenizer is --model's).")
     var initialization: WeightInitialization = .gguf
+
+    @Option(help: ArgumentHelp("Architecture of a model trained from scratch (with --init random): a JSON file of Hugging Face config.json keys, or a preset (\(TrainingModelConfig.presets.keys.sorted().joined(separator: ", "))). The tokenizer and vocabulary are --model's.", valueName: "file|preset"))
+    var config: String?
 
     @Option(parsing: .unconditional,
             help: "Dropout probability on attention probabilities and both residual branches (masks seeded by --seed, the same in every layout).")
@@ -98,6 +101,9 @@ struct TrainingOptions: ParsableArguments {
         try OptionCheck.real(clipNorm, "--clip-norm", "a finite number >= 0 (0: off)") { $0 >= 0 }
         try OptionCheck.integer(bucketMb, in: 1...65536, "--bucket-mb")
         try OptionCheck.real(dropout, "--dropout", "in [0, 1)") { $0 >= 0 && $0 < 1 }
+        if config != nil && initialization != .random {
+            throw ValidationError("--config needs --init random (a --config model has no weights to load)")
+        }
         guard microBatch * accumulate <= Self.maxSequencesPerStep else {
             throw ValidationError("--micro-batch x --accumulate must be at most \(Self.maxSequencesPerStep), got \(microBatch * accumulate)")
         }

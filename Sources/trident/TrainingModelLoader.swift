@@ -9,9 +9,10 @@ import TridentTraining
 /// a seed, Megatron's random initialisation (the same numbers in every layout).
 enum TrainingModelLoader {
     /// Every rank of `groups.tensor` must call this.
-    static func load(source: GGUFFile, randomSeed: UInt64? = nil, groups: ProcessGroups,
-                     pool: ThreadPool) throws -> any TrainableModel {
-        try LlamaTrainingModel(configuration: try ModelConfiguration(gguf: source),
+    /// `configuration` is the source's own, or a `--config` architecture (then `randomSeed` is set).
+    static func load(source: GGUFFile, configuration: ModelConfiguration, randomSeed: UInt64? = nil,
+                     groups: ProcessGroups, pool: ThreadPool) throws -> any TrainableModel {
+        try LlamaTrainingModel(configuration: configuration,
                                source: randomSeed.map { .random(seed: $0) } ?? .gguf(source),
                                group: groups.tensor, pool: pool)
     }
