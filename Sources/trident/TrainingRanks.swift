@@ -18,6 +18,7 @@ struct TrainingRanks {
 
     /// - Returns: world rank 0's result in the process that holds it; nil in other processes.
     func run<T>(_ body: @escaping (any Communicator, _ ranksHere: Int) throws -> T?) throws -> T? {
+        TrainingAllocator.keepFreedMemoryForReuse()
         let world = parallel.worldSize
         if world == 1 { return try body(LocalCommunicator.makeGroup(size: 1)[0], 1) }
         let launcher = ParallelSession(model: model, parallel: parallel, capacity: 1)
