@@ -1,23 +1,8 @@
+@_exported import TridentTestSupport
 import TridentKernels
 
-/// Deterministic SplitMix64 generator so failures reproduce.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
-/// `count` uniform floats in `range`.
-func randomFloats(_ count: Int, in range: ClosedRange<Float> = -1...1, seed: UInt64) -> [Float] {
-    var rng = SeededGenerator(seed: seed)
-    return (0..<count).map { _ in Float.random(in: range, using: &rng) }
-}
+/// The shared seeded generator under this suite's older name.
+typealias SeededGenerator = TestGenerator
 
 /// Largest |a[i] - b[i]|.
 func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {

@@ -1,0 +1,2 @@
+// Seeded random data, finite differences and error measures shared with the other test targets.
+@_exported import TridentTestSupport
