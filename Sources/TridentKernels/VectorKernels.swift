@@ -30,6 +30,13 @@ public enum VectorKernels {
     /// `x`: `[tokens, heads, headDim]`; `positions`: `[tokens]`.
     public static func rope(_ x: UnsafeMutablePointer<Float>, tokens: Int, heads: Int, headDim: Int,
                             positions: UnsafePointer<Int>, base: Float) {
+        rotatePairs(x, tokens: tokens, heads: heads, headDim: headDim, positions: positions, base: base, sineSign: 1)
+    }
+
+    /// The rotation behind `rope` and its backward: `sineSign` 1 rotates by the angle, -1 by
+    /// its negative (the inverse, since the rotation is orthogonal).
+    static func rotatePairs(_ x: UnsafeMutablePointer<Float>, tokens: Int, heads: Int, headDim: Int,
+                            positions: UnsafePointer<Int>, base: Float, sineSign: Float) {
         precondition(headDim % 2 == 0, "rope needs an even headDim, got \(headDim)")
         let half = headDim / 2
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * max(half, 1)) { table in
@@ -40,7 +47,7 @@ public enum VectorKernels {
                 for i in 0..<half {
                     let angle = position * pow(Double(base), -2 * Double(i) / Double(headDim))
                     cosines[i] = Float(cos(angle))
-                    sines[i] = Float(sin(angle))
+                    sines[i] = sineSign * Float(sin(angle))
                 }
                 for h in 0..<heads {
                     let v = x + (t * heads + h) * headDim

@@ -1,5 +1,5 @@
-// Small always-inlined SIMD building blocks for the training kernels (TridentKernels keeps
-// its own copies internal). Lane loops are left to LLVM, which maps them to vector registers
+// Small always-inlined 16-lane SIMD building blocks for the training kernels (SIMDHelpers.swift
+// holds the 8-lane ones of the inference kernels). Lane loops are left to LLVM, which maps them to vector registers
 // when the package is built with `-target-cpu`.
 
 import Foundation
