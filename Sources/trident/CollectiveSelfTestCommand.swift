@@ -84,6 +84,9 @@ struct CollectiveSelfTestCommand: ParsableCommand {
             print("fault detected in \(seconds < 1 ? "<1" : String(Int(seconds))) s: \(error)")
             let again = Result { try comm.barrier() }
             if case .failure(let later as CollectiveError) = again { print("afterwards: \(later.kind)") }
+            // Stay connected a moment: a survivor that exits at once closes its sockets, and a
+            // survivor still waiting on it would report that close instead of the dead rank.
+            usleep(1_000_000)
             throw ExitCode(3)
         }
     }
