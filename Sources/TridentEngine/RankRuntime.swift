@@ -36,7 +36,7 @@ public final class RankRuntime: @unchecked Sendable {
 
     // MARK: - Loading
 
-    /// Loads this rank's part of the GGUF model at `path`: the blocks of its pipeline stage
+    /// Loads this rank's part of the model at `path` (a GGUF file or a Hugging Face directory): the blocks of its pipeline stage
     /// (plus the embedding on stage 0 and the LM head on the last stage), sharded by its
     /// tensor-parallel rank, with a KV cache of `slotsPerReplica` sequences.
     ///
@@ -98,8 +98,8 @@ public final class RankRuntime: @unchecked Sendable {
     /// its slices with `pread`.
     private static func loadPart(path: String, layout: ParallelLayout, rank: Int, pipelineLayers: String?,
                                  capacity: Int, slotsPerReplica: Int) throws -> LoadedPart {
-        var file: GGUFFile? = try GGUFFile(path: path)
-        let configuration = try ModelConfiguration(gguf: file!)
+        var files: ModelFiles? = try ModelFiles(path: path)
+        let configuration = files!.configuration
         let placement = try ModelPlacement(configuration: configuration, layout: layout,
                                            pipelineLayers: pipelineLayers, slotsPerReplica: slotsPerReplica)
         let me = layout.coordinates(of: rank)
@@ -108,14 +108,14 @@ public final class RankRuntime: @unchecked Sendable {
         let first = me.pipeline == 0, last = me.pipeline == layout.pipeline - 1
         let weights: LlamaWeights
         if layout.tensor == 1 && layout.pipeline == 1 {
-            weights = try LlamaWeights.load(from: file!, configuration: configuration, plan: plan, layers: layers,
-                                            includeEmbedding: true, includeHead: true, copySlices: false)
+            weights = try LlamaWeights.load(from: files!, plan: plan, layers: layers, includeEmbedding: true,
+                                            includeHead: true, copySlices: false)
         } else {
-            let reader = GGUFTensorReader(file!)
-            file = nil  // unmaps the file and frees its metadata before the slices are allocated
+            let slices = files!.forSlices()
+            files = nil  // unmaps a GGUF file and frees its metadata before the slices are allocated
             ProcessMemory.returnFreedMemory()  // ... and hands the freed heap pages back
-            weights = try LlamaWeights.load(from: reader, configuration: configuration, plan: plan, layers: layers,
-                                            includeEmbedding: first, includeHead: last)
+            weights = try LlamaWeights.load(from: slices, plan: plan, layers: layers, includeEmbedding: first,
+                                            includeHead: last, copySlices: true)
         }
         let cache = KVCache(layerCount: layers.count, slotCount: slotsPerReplica,
                             capacity: min(capacity, configuration.contextLength),

@@ -24,21 +24,27 @@ public enum VectorKernels {
         }
     }
 
-    /// Rotary position embedding, in place, on ADJACENT pairs: for each token `t`, head,
-    /// and `i < headDim / 2`, `(x[2i], x[2i+1])` is rotated by angle
-    /// `positions[t] * base^(-2i / headDim)` (angles computed in Double).
+    /// Rotary position embedding, in place: for each token `t`, head, and `i < headDim / 2`,
+    /// pair `i` is rotated by angle `positions[t] * base^(-2i / headDim)` (angles computed in
+    /// Double). `pairing` says which elements form pair `i`: `(x[2i], x[2i+1])` (GGUF llama,
+    /// default) or `(x[i], x[i + headDim/2])` (Hugging Face `rotate_half`, GGUF qwen2).
     /// `x`: `[tokens, heads, headDim]`; `positions`: `[tokens]`.
     public static func rope(_ x: UnsafeMutablePointer<Float>, tokens: Int, heads: Int, headDim: Int,
-                            positions: UnsafePointer<Int>, base: Float) {
-        rotatePairs(x, tokens: tokens, heads: heads, headDim: headDim, positions: positions, base: base, sineSign: 1)
+                            positions: UnsafePointer<Int>, base: Float, pairing: RopePairing = .adjacent) {
+        rotatePairs(x, tokens: tokens, heads: heads, headDim: headDim, positions: positions, base: base, sineSign: 1,
+                    pairing: pairing)
     }
 
     /// The rotation behind `rope` and its backward: `sineSign` 1 rotates by the angle, -1 by
     /// its negative (the inverse, since the rotation is orthogonal).
     static func rotatePairs(_ x: UnsafeMutablePointer<Float>, tokens: Int, heads: Int, headDim: Int,
-                            positions: UnsafePointer<Int>, base: Float, sineSign: Float) {
+                            positions: UnsafePointer<Int>, base: Float, sineSign: Float,
+                            pairing: RopePairing = .adjacent) {
         precondition(headDim % 2 == 0, "rope needs an even headDim, got \(headDim)")
         let half = headDim / 2
+        // Pair i is (x[spread * i], x[spread * i + step]).
+        let step = pairing == .adjacent ? 1 : half
+        let spread = pairing == .adjacent ? 2 : 1
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * max(half, 1)) { table in
             let cosines = table.baseAddress!
             let sines = cosines + half
@@ -52,9 +58,10 @@ public enum VectorKernels {
                 for h in 0..<heads {
                     let v = x + (t * heads + h) * headDim
                     for i in 0..<half {
-                        let a = v[2 * i], b = v[2 * i + 1]
-                        v[2 * i] = a * cosines[i] - b * sines[i]
-                        v[2 * i + 1] = a * sines[i] + b * cosines[i]
+                        let j = spread * i
+                        let a = v[j], b = v[j + step]
+                        v[j] = a * cosines[i] - b * sines[i]
+                        v[j + step] = a * sines[i] + b * cosines[i]
                     }
                 }
             }

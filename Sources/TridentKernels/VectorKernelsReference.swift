@@ -16,16 +16,18 @@ public enum VectorKernelsReference {
 
     /// See `VectorKernels.rope`.
     public static func rope(_ x: [Float], tokens: Int, heads: Int, headDim: Int, positions: [Int],
-                            base: Float) -> [Float] {
+                            base: Float, pairing: RopePairing = .adjacent) -> [Float] {
         var y = x
+        let half = headDim / 2
         for t in 0..<tokens {
             for h in 0..<heads {
                 for i in 0..<(headDim / 2) {
                     let theta = Double(positions[t]) / pow(Double(base), Double(2 * i) / Double(headDim))
-                    let k = (t * heads + h) * headDim + 2 * i
-                    let a = Double(x[k]), b = Double(x[k + 1])
+                    let row = (t * heads + h) * headDim
+                    let (k, l) = pairing == .adjacent ? (row + 2 * i, row + 2 * i + 1) : (row + i, row + i + half)
+                    let a = Double(x[k]), b = Double(x[l])
                     y[k] = Float(a * cos(theta) - b * sin(theta))
-                    y[k + 1] = Float(a * sin(theta) + b * cos(theta))
+                    y[l] = Float(a * sin(theta) + b * cos(theta))
                 }
             }
         }

@@ -1,12 +1,14 @@
 import TridentFormats
 
 extension ModelConfiguration {
-    /// Reads a Llama-family configuration from GGUF metadata (`<arch>.block_count`,
-    /// `<arch>.embedding_length`, ...), where `<arch>` is `general.architecture`.
-    /// - Throws: `ModelLoadingError` when the architecture is not Llama-like or a key is missing.
+    /// Reads a configuration from GGUF metadata (`<arch>.block_count`, `<arch>.embedding_length`,
+    /// ...), where `<arch>` is `general.architecture`: the Llama family (`llama`, `mistral`,
+    /// `granite`), `qwen2` (q/k/v biases, RoPE on halves) or `gpt2` (LayerNorm, tanh-GELU
+    /// two-layer MLP, biases everywhere, learned positions).
+    /// - Throws: `ModelLoadingError` when the architecture is not supported or a key is missing.
     public init(gguf file: GGUFFile) throws {
         let arch = try file.string("general.architecture")
-        guard ModelConfiguration.supportedArchitectures.contains(arch) else {
+        guard let architecture = Architecture(rawValue: arch) else {
             throw ModelLoadingError.unsupportedArchitecture(arch)
         }
         let hidden = try file.int("\(arch).embedding_length")
@@ -21,6 +23,8 @@ extension ModelConfiguration {
                 ?? { throw ModelLoadingError.missingTensor("token_embd.weight") }()
         }
         let keyLength = file.metadata["\(arch).attention.key_length"]?.int
+        let epsilon = file.metadata["\(arch).attention.layer_norm_rms_epsilon"]?.double
+            ?? file.metadata["\(arch).attention.layer_norm_epsilon"]?.double ?? 1e-5
         self.init(
             hiddenSize: hidden,
             intermediateSize: try file.int("\(arch).feed_forward_length"),
@@ -28,16 +32,45 @@ extension ModelConfiguration {
             headCount: heads,
             kvHeadCount: file.metadata["\(arch).attention.head_count_kv"]?.int ?? heads,
             vocabularySize: vocabulary,
-            rmsNormEpsilon: Float(file.metadata["\(arch).attention.layer_norm_rms_epsilon"]?.double ?? 1e-5),
+            rmsNormEpsilon: Float(epsilon),
             ropeTheta: Float(file.metadata["\(arch).rope.freq_base"]?.double ?? 10_000),
             contextLength: file.metadata["\(arch).context_length"]?.int ?? 2048,
             tiedEmbeddings: file.tensor(named: "output.weight") == nil,
             headDimension: keyLength)
+        apply(architecture)
+        if let rotated = file.metadata["\(arch).rope.dimension_count"]?.int, positionEncoding == .rope,
+           rotated != headDimension {
+            throw ModelLoadingError.unsupportedFeature("\(arch).rope.dimension_count \(rotated): partial RoPE (head dimension \(headDimension)) is not supported")
+        }
+        if let scaling = file.metadata["\(arch).rope.scaling.type"]?.string, scaling != "none" {
+            throw ModelLoadingError.unsupportedFeature("\(arch).rope.scaling.type '\(scaling)' is not supported")
+        }
         try validate()
     }
 
-    /// Architectures whose GGUF tensors follow the Llama layout.
-    public static let supportedArchitectures: Set<String> = ["llama", "mistral", "granite"]
+    /// Architectures Trident runs, by their GGUF `general.architecture` spelling.
+    public static let supportedArchitectures: Set<String> = Set(Architecture.allCases.map(\.rawValue))
+
+    /// Sets the architecture's block choices; sizes stay as read. GGUF `llama` q/k rows are
+    /// permuted by llama.cpp's converter for adjacent-pair RoPE; `qwen2` rows are not.
+    mutating func apply(_ architecture: Architecture) {
+        switch architecture {
+        case .llama, .mistral, .granite:
+            break
+        case .qwen2:
+            attentionBias = true
+            qkvBiasOnly = true
+            ropePairing = .halves
+        case .gpt2:
+            normalization = .layer
+            activation = .geluTanh
+            gatedMLP = false
+            attentionBias = true
+            mlpBias = true
+            positionEncoding = .learned
+            kvHeadCount = headCount
+        }
+    }
 
     /// Checks the numbers are consistent before anything is allocated from them.
     public func validate() throws {
@@ -50,27 +83,14 @@ extension ModelConfiguration {
                   "\(headCount) query heads is not a multiple of \(kvHeadCount) KV heads")
         try check(headDimension > 0 && headDimension % 2 == 0, "head dimension \(headDimension) must be even")
         try check(hiddenSize <= 1 << 16 && intermediateSize <= 1 << 18 && layerCount <= 1024
-                  && vocabularySize <= 1 << 22 && headCount <= 1024,
+                  && vocabularySize <= 1 << 22 && headCount <= 1024 && contextLength <= 1 << 24,
                   "sizes beyond any known model")
+        try check(contextLength > 0, "context length \(contextLength) must be positive")
     }
 }
 
-/// Why a model could not be loaded.
-public enum ModelLoadingError: Error, CustomStringConvertible, Equatable {
-    case unsupportedArchitecture(String)
-    case missingTensor(String)
-    case wrongShape(tensor: String, expected: [Int], found: [Int])
-    case unsupportedTensorType(tensor: String, type: String)
-    case inconsistentConfiguration(String)
-
-    public var description: String {
-        switch self {
-        case .unsupportedArchitecture(let a):
-            return "unsupported architecture '\(a)' (supported: llama-family GGUF: \(ModelConfiguration.supportedArchitectures.sorted().joined(separator: ", ")))"
-        case .missingTensor(let t): return "model file has no tensor '\(t)'"
-        case let .wrongShape(t, e, f): return "tensor '\(t)' has shape \(f), expected \(e)"
-        case let .unsupportedTensorType(t, type): return "tensor '\(t)' has type \(type), which Trident cannot compute with"
-        case .inconsistentConfiguration(let s): return "inconsistent model configuration: \(s)"
-        }
-    }
+/// The model architectures Trident runs, by their GGUF `general.architecture` (and Hugging Face
+/// `model_type`) spelling.
+public enum Architecture: String, Sendable, CaseIterable {
+    case llama, mistral, granite, qwen2, gpt2
 }

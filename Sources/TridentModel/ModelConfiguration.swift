@@ -42,6 +42,14 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
     public var mlpBias = false
     /// RoPE (default) or learned absolute positions.
     public var positionEncoding: PositionEncoding = .rope
+    /// Which elements RoPE rotates together: adjacent (GGUF llama, default) or halves
+    /// (Hugging Face checkpoints, GGUF qwen2). A property of how q/k rows are stored.
+    public var ropePairing: RopePairing = .adjacent
+    /// With `attentionBias`: only q, k and v have biases, not the output projection (Qwen2).
+    public var qkvBiasOnly = false
+
+    /// Whether the attention output projection has a bias.
+    public var attentionOutputBias: Bool { attentionBias && !qkvBiasOnly }
 
     enum CodingKeys: String, CodingKey {
         case hiddenSize = "hidden_size"
@@ -61,6 +69,8 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
         case attentionBias = "attention_bias"
         case mlpBias = "mlp_bias"
         case positionEncoding = "position_embedding_type"
+        case ropePairing = "rope_pairing"
+        case qkvBiasOnly = "qkv_bias_only"
     }
 
     public init(hiddenSize: Int, intermediateSize: Int, layerCount: Int, headCount: Int,
@@ -102,6 +112,8 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
         attentionBias = try c.decodeIfPresent(Bool.self, forKey: .attentionBias) ?? false
         mlpBias = try c.decodeIfPresent(Bool.self, forKey: .mlpBias) ?? false
         positionEncoding = try c.decodeIfPresent(PositionEncoding.self, forKey: .positionEncoding) ?? .rope
+        ropePairing = try c.decodeIfPresent(RopePairing.self, forKey: .ropePairing) ?? .adjacent
+        qkvBiasOnly = try c.decodeIfPresent(Bool.self, forKey: .qkvBiasOnly) ?? false
     }
 
     /// Query heads sharing one key/value head.
@@ -114,7 +126,7 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
     /// Parameter count of the whole model (embedding and LM head counted once if tied).
     public var parameterCount: Int {
         var attention = hiddenSize * queryDimension + 2 * hiddenSize * kvDimension + queryDimension * hiddenSize
-        if attentionBias { attention += queryDimension + 2 * kvDimension + hiddenSize }
+        if attentionBias { attention += queryDimension + 2 * kvDimension + (qkvBiasOnly ? 0 : hiddenSize) }
         let projections = gatedMLP ? 3 : 2
         var mlp = projections * hiddenSize * intermediateSize
         if mlpBias { mlp += (projections - 1) * intermediateSize + hiddenSize }

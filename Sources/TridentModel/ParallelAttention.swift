@@ -21,6 +21,8 @@ public final class ParallelAttention: Sendable {
     public let layout: AttentionLayout
     /// RoPE frequency base, or nil when positions are learned (no rotation).
     public let ropeTheta: Float?
+    /// Which elements RoPE rotates together (how the model's q/k rows are stored).
+    public let ropePairing: RopePairing
 
     /// For training under tensor parallelism: this rank's KV heads by global index, whose K/V
     /// gradients are summed over the ranks holding each (nil: no head is held twice).
@@ -28,7 +30,7 @@ public final class ParallelAttention: Sendable {
 
     public init(query: ColumnParallelLinear, key: ColumnParallelLinear, value: ColumnParallelLinear,
                 output: RowParallelLinear, layout: AttentionLayout, ropeTheta: Float?,
-                sharedKVHeads: SharedHeadRows? = nil) {
+                ropePairing: RopePairing = .adjacent, sharedKVHeads: SharedHeadRows? = nil) {
         let q = layout.heads * layout.headDim, kv = layout.kvHeads * layout.headDim
         precondition(query.outputSize == q && key.outputSize == kv && value.outputSize == kv
                      && output.inputSize == q && key.inputSize == query.inputSize
@@ -40,6 +42,7 @@ public final class ParallelAttention: Sendable {
         self.output = output
         self.layout = layout
         self.ropeTheta = ropeTheta
+        self.ropePairing = ropePairing
         self.sharedKVHeads = sharedKVHeads
     }
 
@@ -96,6 +99,6 @@ public final class ParallelAttention: Sendable {
     private func rotate(_ x: MatrixView, heads: Int, pass: PassLayout) {
         guard let ropeTheta else { return }
         VectorKernels.rope(x.base, tokens: x.rows, heads: heads, headDim: layout.headDim, positions: pass.positions,
-                           base: ropeTheta)
+                           base: ropeTheta, pairing: ropePairing)
     }
 }

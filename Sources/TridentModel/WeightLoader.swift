@@ -1,105 +1,105 @@
 import TridentFormats
 import TridentKernels
 
-/// Reads named tensors of a GGUF model, checking shape and type, as views into the file's
-/// mapping or as copies of just the slice a rank needs.
+/// Reads a model's tensors by role (`ModelTensor`), checking shape and type, as views into a
+/// mapping or as copies of just the slice a rank needs, whatever the file format.
 ///
-/// Sources:
-/// - `.mapped(file, copySlices: false)`: whole-tensor views into the mapping (no copy; one rank).
-/// - `.mapped(file, copySlices: true)`: sliced tensors are read (with `pread`, not through the
-///   mapping) into allocations the weights own; unsliced ones stay views.
-/// - `.reader(reader)`: every tensor is read into owned memory; no mapping is used at all.
+/// - `copySlices: false` with a mapped source: whole-tensor views into the mapping (no copy; one rank).
+/// - `copySlices: true`: sliced tensors are read with `pread` (not through the mapping) into
+///   allocations the weights own; unsliced ones stay views when the source is mapped.
+/// - A `.ggufReader` source: every tensor is read into owned memory; no mapping is used at all.
+/// - Tensors stored transposed (Hugging Face GPT-2 `Conv1D`) are always copied, transposed.
 struct WeightLoader {
-    enum Source {
-        case mapped(GGUFFile, copySlices: Bool)
-        case reader(GGUFTensorReader)
-    }
+    let source: WeightSource
+    let naming: TensorNaming
+    let copySlices: Bool
 
-    let source: Source
-    private let reader: GGUFTensorReader?
-
-    init(_ source: Source) {
+    init(_ source: WeightSource, naming: TensorNaming, copySlices: Bool) {
         self.source = source
-        switch source {
-        case .mapped(let file, let copySlices): reader = copySlices ? GGUFTensorReader(file) : nil
-        case .reader(let r): reader = r
-        }
+        self.naming = naming
+        self.copySlices = copySlices || !source.isMapped
     }
 
-    private func info(_ name: String) throws -> GGUFTensorInfo {
-        let found: GGUFTensorInfo?
-        switch source {
-        case .mapped(let file, _): found = file.tensor(named: name)
-        case .reader(let r): found = r.tensor(named: name)
-        }
-        guard let found else { throw ModelLoadingError.missingTensor(name) }
+    /// Whether the file holds `tensor`.
+    func contains(_ tensor: ModelTensor) -> Bool { source.entry(naming.name(tensor)) != nil }
+
+    private func entry(_ tensor: ModelTensor) throws -> WeightSource.Entry {
+        let name = naming.name(tensor)
+        guard let found = source.entry(name) else { throw ModelLoadingError.missingTensor(name) }
         return found
     }
 
-    /// The 1-D tensor `name` of `count` elements, as float32.
-    func vector(_ name: String, count: Int) throws -> [Float] {
-        let info = try info(name)
-        guard info.elementCount == count else {
-            throw ModelLoadingError.wrongShape(tensor: name, expected: [count], found: info.shape)
+    private func kernelType(_ entry: WeightSource.Entry) throws -> DType {
+        guard let dtype = entry.dtype else {
+            throw ModelLoadingError.unsupportedTensorType(tensor: entry.name, type: entry.typeName)
         }
-        if case .mapped(let file, _) = source { return try file.floats(named: name) }
-        guard let dtype = info.type.dtype else {
-            throw ModelLoadingError.unsupportedTensorType(tensor: name, type: "\(info.type)")
-        }
-        let packed = try OwnedWeights(rows: 1, columns: count, dtype: dtype) { (buffer) throws(GGUFError) in
-            try reader!.readSlice(of: info, rows: 0 ..< 1, columns: 0 ..< count, into: buffer)
-        }
-        return [Float](unsafeUninitializedCapacity: count) { out, initialized in
-            if count > 0 { packed.matrix.dequantizeRow(0, into: out.baseAddress!) }
-            initialized = count
-        }
+        return dtype
     }
 
-    /// The `[rows, columns]` slice of the row-major matrix `name`, whose full shape must be
-    /// `shape` (GGUF `ne = [columns, rows]`).
-    func matrix(_ name: String, shape: (rows: Int, columns: Int),
+    /// Elements `range` (all by default) of the 1-D tensor `tensor` of `count` elements, as float32.
+    func vector(_ tensor: ModelTensor, count: Int, range: Range<Int>? = nil) throws -> [Float] {
+        let entry = try entry(tensor)
+        guard entry.elementCount == count, entry.rows == 1 else {
+            throw ModelLoadingError.wrongShape(tensor: entry.name, expected: [count], found: entry.shape)
+        }
+        let dtype = try kernelType(entry)
+        let range = range ?? 0 ..< count
+        let row: WeightMatrix
+        if source.isMapped {
+            row = try source.view(entry).columns(0 ..< count)
+        } else {
+            row = try OwnedWeights(rows: 1, columns: count, dtype: dtype) { buffer in
+                try source.read(entry, rows: 0 ..< 1, columns: 0 ..< count, into: buffer)
+            }.matrix
+        }
+        var values = [Float](repeating: 0, count: count)
+        values.withUnsafeMutableBufferPointer { row.dequantizeRow(0, into: $0.baseAddress!) }
+        return Array(values[range])
+    }
+
+    /// The `[rows, columns]` slice of the row-major matrix `tensor`, whose full shape must be
+    /// `shape` (stored `[shape.columns, shape.rows]` when the naming says it is transposed).
+    func matrix(_ tensor: ModelTensor, shape: (rows: Int, columns: Int),
                 rows: Range<Int>? = nil, columns: Range<Int>? = nil) throws -> WeightMatrix {
-        let info = try info(name)
-        guard info.shape == [shape.columns, shape.rows] else {
-            throw ModelLoadingError.wrongShape(tensor: name, expected: [shape.columns, shape.rows], found: info.shape)
+        let entry = try entry(tensor)
+        let transposed = naming.isTransposed(tensor)
+        let stored = transposed ? [shape.columns, shape.rows] : [shape.rows, shape.columns]
+        guard entry.shape == stored else {
+            throw ModelLoadingError.wrongShape(tensor: entry.name, expected: stored, found: entry.shape)
         }
-        guard let dtype = info.type.dtype else {
-            throw ModelLoadingError.unsupportedTensorType(tensor: name, type: "\(info.type)")
-        }
+        let dtype = try kernelType(entry)
         let rowRange = rows ?? 0 ..< shape.rows
         let columnRange = columns ?? 0 ..< shape.columns
+        if transposed {
+            return try transposedSlice(entry, dtype: dtype, rows: rowRange, columns: columnRange)
+        }
         if columnRange.lowerBound % dtype.blockSize != 0 || columnRange.upperBound % dtype.blockSize != 0 {
             // A cut inside a quantization block (e.g. head dim 16 with 32-element blocks):
             // this rank's slice is kept dequantized to f32, so any split still works.
-            return try floatSlice(name, info: info, dtype: dtype, rows: rowRange, columns: columnRange)
+            return try floatSlice(entry, dtype: dtype, rows: rowRange, columns: columnRange)
         }
-        let sliced = rowRange.count != shape.rows || columnRange.count != shape.columns
-        if case .mapped(let file, _) = source, reader == nil || !sliced {
-            return try file.matrix(named: name).rows(rowRange).columns(columnRange)
+        return try plainSlice(entry, dtype: dtype, rows: rowRange, columns: columnRange)
+    }
+
+    /// The slice as stored: a view when allowed, else read straight from the file into the
+    /// final allocation (held once; the file's pages never enter the resident set).
+    private func plainSlice(_ entry: WeightSource.Entry, dtype: DType, rows: Range<Int>,
+                            columns: Range<Int>) throws -> WeightMatrix {
+        let sliced = rows.count != entry.rows || columns.count != entry.columns
+        if source.isMapped && (!copySlices || !sliced) {
+            return try source.view(entry).rows(rows).columns(columns)
         }
-        // Straight from the file into the final allocation: the slice is held once, and the
-        // file's pages never enter this process's resident set.
-        let owned = try OwnedWeights(rows: rowRange.count, columns: columnRange.count, dtype: dtype) {
-            (buffer) throws(GGUFError) in
-            try reader!.readSlice(of: info, rows: rowRange, columns: columnRange, into: buffer)
-        }
-        return owned.matrix
+        return try OwnedWeights(rows: rows.count, columns: columns.count, dtype: dtype) { buffer in
+            try source.read(entry, rows: rows, columns: columns, into: buffer)
+        }.matrix
     }
 
     /// The exact `[rows, columns]` slice as f32, read through the enclosing whole blocks.
-    private func floatSlice(_ name: String, info: GGUFTensorInfo, dtype: DType,
-                            rows: Range<Int>, columns: Range<Int>) throws -> WeightMatrix {
+    private func floatSlice(_ entry: WeightSource.Entry, dtype: DType, rows: Range<Int>,
+                            columns: Range<Int>) throws -> WeightMatrix {
         let block = dtype.blockSize
         let outer = (columns.lowerBound / block * block) ..< ((columns.upperBound + block - 1) / block * block)
-        let enclosing: WeightMatrix
-        if case .mapped(let file, _) = source, reader == nil {
-            enclosing = try file.matrix(named: name).rows(rows).columns(outer)
-        } else {
-            enclosing = try OwnedWeights(rows: rows.count, columns: outer.count, dtype: dtype) {
-                (buffer) throws(GGUFError) in
-                try reader!.readSlice(of: info, rows: rows, columns: outer, into: buffer)
-            }.matrix
-        }
+        let enclosing = try plainSlice(entry, dtype: dtype, rows: rows, columns: outer)
         var values = [Float](repeating: 0, count: rows.count * columns.count)
         var row = [Float](repeating: 0, count: outer.count)
         let skip = columns.lowerBound - outer.lowerBound
@@ -108,5 +108,24 @@ struct WeightLoader {
             for c in 0 ..< columns.count { values[r * columns.count + c] = row[skip + c] }
         }
         return OwnedWeights(values: values, rows: rows.count, columns: columns.count, dtype: .f32).matrix
+    }
+
+    /// The slice of a matrix stored as its transpose: the stored `[columns, rows]` block is read
+    /// and transposed element by element into an owned matrix of the same type (F32/F16/BF16).
+    private func transposedSlice(_ entry: WeightSource.Entry, dtype: DType, rows: Range<Int>,
+                                 columns: Range<Int>) throws -> WeightMatrix {
+        guard !dtype.isQuantized else {
+            throw ModelLoadingError.unsupportedTensorType(tensor: entry.name, type: "\(entry.typeName) stored transposed")
+        }
+        let stored = try plainSlice(entry, dtype: dtype, rows: columns, columns: rows)   // [columns, rows]
+        let size = dtype.bytesPerBlock
+        return OwnedWeights(rows: rows.count, columns: columns.count, dtype: dtype) { (out: UnsafeMutableRawBufferPointer) in
+            for r in 0 ..< rows.count {
+                for c in 0 ..< columns.count {
+                    (out.baseAddress! + (r * columns.count + c) * size)
+                        .copyMemory(from: stored.rowPointer(c) + r * size, byteCount: size)
+                }
+            }
+        }.matrix
     }
 }

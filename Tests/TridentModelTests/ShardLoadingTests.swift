@@ -22,7 +22,7 @@ struct ShardLoadingTests {
     }
 
     static func matrices(_ w: LlamaWeights) -> [WeightMatrix] {
-        var all = w.layers.flatMap { [$0.query, $0.key, $0.value, $0.attentionOutput, $0.gate, $0.up, $0.down] }
+        var all = w.layers.flatMap { [$0.query, $0.key, $0.value, $0.attentionOutput, $0.up, $0.down] + [$0.gate].compactMap { $0 } }
         all += [w.embedding, w.output].compactMap { $0 }
         return all
     }

@@ -4,7 +4,8 @@ import Foundation
 /// the same functions the inference kernels apply, so a model trains what it infers):
 /// - `silu' = σ(x) · (1 + x · (1 − σ(x)))`;
 /// - `gelu` (exact, with `erf`): `gelu' = Φ(x) + x · φ(x)`, `φ(x) = exp(−x²/2) / sqrt(2π)`;
-/// - `relu' = 1` for `x > 0`, else 0 (PyTorch's choice at 0).
+/// - `relu' = 1` for `x > 0`, else 0 (PyTorch's choice at 0);
+/// - `geluTanh' = (1 + t)/2 + x (1 − t²) c (1 + 3a x²)/2`, `t = tanh(c (x + a x³))`.
 extension Activation {
     static let inverseSquareRootTwoPi: Float = 0.3989422804014327
 
@@ -24,6 +25,9 @@ extension Activation {
             return cdf + x * Self.inverseSquareRootTwoPi * expf(-0.5 * x * x)
         case .relu:
             return x > 0 ? 1 : 0
+        case .geluTanh:
+            let t = tanhf(Self.tanhScale * (x + Self.tanhCubic * x * x * x))
+            return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * Self.tanhScale * (1 + 3 * Self.tanhCubic * x * x)
         }
     }
 }

@@ -81,10 +81,10 @@ extension ParallelAttention {
         pass.positions.withUnsafeBufferPointer { p in
             if backward {
                 RopeBackward.backward(x.base, tokens: x.rows, heads: heads, headDim: layout.headDim,
-                                      positions: p.baseAddress!, base: ropeTheta)
+                                      positions: p.baseAddress!, base: ropeTheta, pairing: ropePairing)
             } else {
                 VectorKernels.rope(x.base, tokens: x.rows, heads: heads, headDim: layout.headDim,
-                                   positions: p.baseAddress!, base: ropeTheta)
+                                   positions: p.baseAddress!, base: ropeTheta, pairing: ropePairing)
             }
         }
     }

@@ -9,6 +9,7 @@ import Testing
         case .silu: return x / (1 + exp(-x))
         case .gelu: return 0.5 * x * (1 + erf(x / 2.0.squareRoot()))
         case .relu: return max(x, 0)
+        case .geluTanh: return 0.5 * x * (1 + tanh((2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x)))
         }
     }
 
