@@ -45,7 +45,7 @@ struct GenerateCommand: ParsableCommand, RunsRanks {
         try session.run { runner in
             progress.modelLoaded(seconds: runner.runtime.loadSeconds)
             // Only the driver tokenizes, samples and prints.
-            let tokenizer = try Tokenizer(gguf: GGUFFile(path: path))
+            let tokenizer = try ModelTokenizer.load(path)
             let request = try sampling.request(PromptBuilder.tokens(prompt, chat: chat, tokenizer: tokenizer))
             let generator = BatchGenerator(runner: runner, tokenizer: tokenizer)
             let result = try generator.generate(request) { piece in
@@ -75,7 +75,7 @@ struct GenerateCommand: ParsableCommand, RunsRanks {
         progress.loading(path, ranks: parallel.worldSize)
         try session.run { runner in
             progress.modelLoaded(seconds: runner.runtime.loadSeconds)
-            let tokenizer = try Tokenizer(gguf: GGUFFile(path: path))
+            let tokenizer = try ModelTokenizer.load(path)
             let requests = try prompts.map { try sampling.request(PromptBuilder.tokens($0, chat: chat, tokenizer: tokenizer)) }
             var printer = OrderedPrinter()
             let started = DispatchTime.now().uptimeNanoseconds

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TridentFormats
 
 /// One-line checks of numeric options, so that no user value reaches a precondition. Every
 /// message names the option, the accepted range and the value given.
@@ -24,8 +25,8 @@ enum OptionCheck {
         guard !path.isEmpty, FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw ValidationError("\(option): no model file at '\(path)' (run scripts/fetch-model.sh for the default model)")
         }
-        guard !isDirectory.boolValue else {
-            throw ValidationError("\(option): '\(path)' is a directory, expected a .gguf file")
+        guard !isDirectory.boolValue || HuggingFaceDirectory.isModelDirectory(path) else {
+            throw ValidationError("\(option): '\(path)' is a directory without config.json: expected a .gguf file or a Hugging Face directory (config.json and model.safetensors or model.safetensors.index.json)")
         }
     }
 }

@@ -5,7 +5,7 @@ import TridentEngine
 
 /// The model to load and how many threads each rank computes with.
 struct ModelOptions: ParsableArguments {
-    @Option(name: [.long, .customShort("m")], help: "Path to a GGUF model file.")
+    @Option(name: [.long, .customShort("m")], help: "A GGUF model file, or a Hugging Face directory (config.json + safetensors).")
     var model: String
 
     @Option(name: [.long, .customShort("t")], parsing: .unconditional,

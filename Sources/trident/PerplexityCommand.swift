@@ -28,8 +28,7 @@ struct PerplexityCommand: ParsableCommand, RunsRanks {
 
     func run() throws {
         let text = try InputFile.text(file, option: "--file")
-        let gguf = try GGUFFile(path: model.model)
-        let tokenizer = try Tokenizer(gguf: gguf)
+        let tokenizer = try ModelTokenizer.load(model.model)
         let tokens = tokenizer.encode(text, parseSpecial: false).map { Int32($0) }
         let bos: Int32? = tokenizer.vocabulary.addBOS ? tokenizer.vocabulary.bosId.map { Int32($0) } : nil
         guard tokens.count >= 2 * context else {

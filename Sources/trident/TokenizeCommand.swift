@@ -44,7 +44,7 @@ struct TokenizeCommand: ParsableCommand {
         } else {
             input = try InputFile.standardInput(option: "tokenize")
         }
-        let tokenizer = try Tokenizer(gguf: GGUFFile(path: model))
+        let tokenizer = try ModelTokenizer.load(model)
         print(tokenizer.encode(input, parseSpecial: !noParseSpecial).map(String.init).joined(separator: " "))
     }
 }

@@ -90,6 +90,9 @@ struct TrainingSetup: @unchecked Sendable {
 
     /// Reads and checks the model, the layout and the data; one-line errors.
     static func prepare(model: ModelOptions, parallel: ParallelOptions, training: TrainingOptions) throws -> TrainingSetup {
+        guard !ModelFiles.isDirectory(model.model) else {
+            throw ExitMessage("train --model: '\(model.model)' is a Hugging Face directory; training reads GGUF files only")
+        }
         let source = try GGUFFile(path: model.model)
         var architecture: ModelConfiguration? = nil
         if let config = training.config {

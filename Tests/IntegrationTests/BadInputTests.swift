@@ -159,10 +159,10 @@ struct BadInputTests {
         #expect(jsonInts(try result.lastJSON()["prompt_tokens"]).count >= 1)
     }
 
-    @Test("a directory as --model says it is a directory")
+    @Test("a directory without config.json as --model names what was looked for")
     func directoryModel() throws {
         let result = try runCLI(["generate", "--model", CLIPaths.fixtures.path, "--prompt", "x"])
-        #expect(result.stderrLines.count == 1 && result.stderrLines[0].contains("is a directory, expected a .gguf file"),
+        #expect(result.stderrLines.count == 1 && result.stderrLines[0].contains("is a directory without config.json"),
                 "\(result.transcript)")
     }
 }

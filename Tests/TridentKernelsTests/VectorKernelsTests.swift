@@ -30,6 +30,40 @@ import Testing
         #expect(abs(unit[0] - 0.5403023) < 1e-6 && abs(unit[1] - 0.84147098) < 1e-6)
     }
 
+    /// Halves pairing `(i, i + d/2)` matches its reference, and equals adjacent pairing on rows
+    /// permuted as llama.cpp's converter permutes Hugging Face q/k rows (`2i <- i`, `2i+1 <- i + d/2`).
+    @Test func ropeHalvesMatchesReferenceAndAdjacentOnPermutedRows() {
+        let tokens = 5, heads = 2, headDim = 16, half = headDim / 2
+        let x = randomFloats(tokens * heads * headDim, seed: 7)
+        let positions = [0, 3, 17, 400, 9000]
+        func rotated(_ input: [Float], _ pairing: RopePairing) -> [Float] {
+            var y = input
+            y.withUnsafeMutableBufferPointer { buffer in
+                positions.withUnsafeBufferPointer {
+                    VectorKernels.rope(buffer.baseAddress!, tokens: tokens, heads: heads, headDim: headDim,
+                                       positions: $0.baseAddress!, base: 10000, pairing: pairing)
+                }
+            }
+            return y
+        }
+        func permuted(_ v: [Float]) -> [Float] {
+            var out = v
+            for row in stride(from: 0, to: v.count, by: headDim) {
+                for i in 0 ..< half {
+                    out[row + 2 * i] = v[row + i]
+                    out[row + 2 * i + 1] = v[row + i + half]
+                }
+            }
+            return out
+        }
+        let halves = rotated(x, .halves)
+        let expected = VectorKernelsReference.rope(x, tokens: tokens, heads: heads, headDim: headDim,
+                                                   positions: positions, base: 10000, pairing: .halves)
+        #expect(maxAbsDifference(halves, expected) < 1e-5)
+        #expect(maxAbsDifference(permuted(halves), rotated(permuted(x), .adjacent)) < 1e-6)
+        #expect(maxAbsDifference(halves, rotated(x, .adjacent)) > 0.1, "the pairings differ")
+    }
+
     @Test(arguments: [1, 2, 31, 100])
     func softmaxMatchesReference(count: Int) {
         var x = randomFloats(count, in: -20...20, seed: 4)
