@@ -45,8 +45,8 @@ struct WeightLoader {
         let dtype = try kernelType(entry)
         let range = range ?? 0 ..< count
         let row: WeightMatrix
-        if source.isMapped {
-            row = try source.view(entry).columns(0 ..< count)
+        if let view = try alignedView(entry, dtype: dtype) {
+            row = view.columns(0 ..< count)
         } else {
             row = try OwnedWeights(rows: 1, columns: count, dtype: dtype) { buffer in
                 try source.read(entry, rows: 0 ..< 1, columns: 0 ..< count, into: buffer)
@@ -86,12 +86,22 @@ struct WeightLoader {
     private func plainSlice(_ entry: WeightSource.Entry, dtype: DType, rows: Range<Int>,
                             columns: Range<Int>) throws -> WeightMatrix {
         let sliced = rows.count != entry.rows || columns.count != entry.columns
-        if source.isMapped && (!copySlices || !sliced) {
-            return try source.view(entry).rows(rows).columns(columns)
+        if !copySlices || !sliced, let view = try alignedView(entry, dtype: dtype) {
+            return view.rows(rows).columns(columns)
         }
         return try OwnedWeights(rows: rows.count, columns: columns.count, dtype: dtype) { buffer in
             try source.read(entry, rows: rows, columns: columns, into: buffer)
         }.matrix
+    }
+
+    /// The whole tensor as a view of the mapping, or nil when there is no mapping or the data
+    /// does not start on an element boundary (safetensors does not promise alignment; such a
+    /// tensor is copied into aligned memory instead).
+    private func alignedView(_ entry: WeightSource.Entry, dtype: DType) throws -> WeightMatrix? {
+        guard source.isMapped else { return nil }
+        let view = try source.view(entry)
+        let alignment = dtype.isQuantized ? 1 : dtype.bytesPerBlock
+        return Int(bitPattern: view.base) % alignment == 0 ? view : nil
     }
 
     /// The exact `[rows, columns]` slice as f32, read through the enclosing whole blocks.

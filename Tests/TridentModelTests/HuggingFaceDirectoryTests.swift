@@ -114,4 +114,27 @@ struct HuggingFaceDirectoryTests {
         #expect(text?.contains("model.safetensors") == true && text?.contains("data section") == true,
                 "\(text ?? "no error")")
     }
+
+    /// safetensors does not promise aligned data: a 2-byte tensor first shifts every F32 tensor
+    /// off its 4-byte boundary; they are copied into aligned memory and give the same logits.
+    @Test("tensors off their element alignment load and give the reference logits")
+    func misalignedTensors() throws {
+        let fixture = try ModelFixture.load("tiny-llama")
+        let logits = try Self.withCopy(of: "tiny-llama") { dir in
+            let path = dir + "/model.safetensors"
+            let original = try SafetensorsFile(path: path)
+            var writer = SafetensorsWriter()
+            writer.addTensor(name: "a_padding", dtype: .bf16, shape: [1], bytes: [0, 0])
+            for tensor in original.tensors {
+                writer.addTensor(name: tensor.name, dtype: tensor.dtype, shape: tensor.shape,
+                                 bytes: Array(original.bytes(of: tensor)))
+            }
+            try writer.write(to: path)
+            let shifted = try SafetensorsFile(path: path)
+            #expect(shifted.tensors.allSatisfy { $0.name == "a_padding" || $0.fileOffset % 4 == 2 })
+            let runner = try singleRankRunner(dir)
+            return try runner.forward(tokens: fixture.tokens, slot: 0, start: 0, logits: .all)
+        }
+        #expect(maxAbsDifference(logits, try fixture.referenceLogits()) < ArchitectureFixtureTests.tolerance)
+    }
 }
