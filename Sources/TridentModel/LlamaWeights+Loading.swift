@@ -37,39 +37,16 @@ extension LlamaWeights {
         let q = plan.queryHeads.lowerBound * hd ..< plan.queryHeads.upperBound * hd
         let kv = plan.kvHeads.lowerBound * hd ..< plan.kvHeads.upperBound * hd
         let layerNorm = c.normalization == .layer
-        var (query, key, value): (WeightMatrix, WeightMatrix, WeightMatrix)
-        var (queryBias, keyBias, valueBias): ([Float]?, [Float]?, [Float]?) = (nil, nil, nil)
-        if loader.contains(t(.fusedQKV)) {
-            // [q | k | v] stacked by rows: each part is a row range of the one matrix.
-            let shape = (c.queryDimension + 2 * c.kvDimension, d)
-            let kOffset = c.queryDimension, vOffset = c.queryDimension + c.kvDimension
-            query = try loader.matrix(t(.fusedQKV), shape: shape, rows: q)
-            key = try loader.matrix(t(.fusedQKV), shape: shape, rows: shifted(kv, by: kOffset))
-            value = try loader.matrix(t(.fusedQKV), shape: shape, rows: shifted(kv, by: vOffset))
-            if c.attentionBias {
-                let all = try loader.vector(t(.fusedQKVBias), count: shape.0)
-                (queryBias, keyBias, valueBias) = (Array(all[q]), Array(all[shifted(kv, by: kOffset)]),
-                                                   Array(all[shifted(kv, by: vOffset)]))
-            }
-        } else {
-            query = try loader.matrix(t(.query), shape: (c.queryDimension, d), rows: q)
-            key = try loader.matrix(t(.key), shape: (c.kvDimension, d), rows: kv)
-            value = try loader.matrix(t(.value), shape: (c.kvDimension, d), rows: kv)
-            if c.attentionBias {
-                queryBias = try loader.vector(t(.queryBias), count: c.queryDimension, range: q)
-                keyBias = try loader.vector(t(.keyBias), count: c.kvDimension, range: kv)
-                valueBias = try loader.vector(t(.valueBias), count: c.kvDimension, range: kv)
-            }
-        }
+        let p = try projections(i, loader: loader, configuration: c, query: q, kv: kv)
         var w = LlamaLayerWeights(
             attentionNorm: try loader.vector(t(.attentionNorm), count: d),
-            query: query, key: key, value: value,
+            query: p.query, key: p.key, value: p.value,
             attentionOutput: try loader.matrix(t(.attentionOutput), shape: (d, c.queryDimension), columns: q),
             mlpNorm: try loader.vector(t(.mlpNorm), count: d),
             gate: c.gatedMLP ? try loader.matrix(t(.gate), shape: (c.intermediateSize, d), rows: ffn) : nil,
             up: try loader.matrix(t(.up), shape: (c.intermediateSize, d), rows: ffn),
             down: try loader.matrix(t(.down), shape: (d, c.intermediateSize), columns: ffn))
-        (w.queryBias, w.keyBias, w.valueBias) = (queryBias, keyBias, valueBias)
+        (w.queryBias, w.keyBias, w.valueBias) = (p.queryBias, p.keyBias, p.valueBias)
         if layerNorm {
             w.attentionNormBias = try loader.vector(t(.attentionNormBias), count: d)
             w.mlpNormBias = try loader.vector(t(.mlpNormBias), count: d)
@@ -81,6 +58,32 @@ extension LlamaWeights {
             w.downBias = try loader.vector(t(.downBias), count: d)
         }
         return w
+    }
+
+    /// Block `i`'s q, k and v slices (rows `query` of q, `kv` of k and v) and their biases, from
+    /// separate matrices or from one fused `[q | k | v]` matrix (GPT-2), whose parts are row ranges.
+    private static func projections(_ i: Int, loader: WeightLoader, configuration c: ModelConfiguration,
+                                    query q: Range<Int>, kv: Range<Int>) throws
+        -> (query: WeightMatrix, key: WeightMatrix, value: WeightMatrix,
+            queryBias: [Float]?, keyBias: [Float]?, valueBias: [Float]?) {
+        func t(_ part: LayerTensor) -> ModelTensor { .layer(i, part) }
+        let d = c.hiddenSize
+        guard loader.contains(t(.fusedQKV)) else {
+            let biases = c.attentionBias
+            return (try loader.matrix(t(.query), shape: (c.queryDimension, d), rows: q),
+                    try loader.matrix(t(.key), shape: (c.kvDimension, d), rows: kv),
+                    try loader.matrix(t(.value), shape: (c.kvDimension, d), rows: kv),
+                    biases ? try loader.vector(t(.queryBias), count: c.queryDimension, range: q) : nil,
+                    biases ? try loader.vector(t(.keyBias), count: c.kvDimension, range: kv) : nil,
+                    biases ? try loader.vector(t(.valueBias), count: c.kvDimension, range: kv) : nil)
+        }
+        let shape = (c.queryDimension + 2 * c.kvDimension, d)
+        let k = shifted(kv, by: c.queryDimension), v = shifted(kv, by: c.queryDimension + c.kvDimension)
+        let all = c.attentionBias ? try loader.vector(t(.fusedQKVBias), count: shape.0) : nil
+        return (try loader.matrix(t(.fusedQKV), shape: shape, rows: q),
+                try loader.matrix(t(.fusedQKV), shape: shape, rows: k),
+                try loader.matrix(t(.fusedQKV), shape: shape, rows: v),
+                all.map { Array($0[q]) }, all.map { Array($0[k]) }, all.map { Array($0[v]) })
     }
 
     private static func shifted(_ range: Range<Int>, by offset: Int) -> Range<Int> {
