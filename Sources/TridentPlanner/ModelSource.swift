@@ -31,12 +31,13 @@ public enum ModelSource {
         throw .unknownModel(argument, presets: ModelPreset.allCases.map(\.rawValue))
     }
 
-    /// Reads a model description from a GGUF file or a `config.json` (Llama family: SwiGLU).
+    /// Reads a model description from a GGUF file, a Hugging Face directory or a `config.json`
+    /// (gated MLPs as SwiGLU, GPT-2's plain MLP as GELU).
     static func loadFile(path: String) throws(ModelSourceError) -> PlannerModel {
         do {
             let configuration = try ModelConfiguration.load(path: path)
             let name = (path as NSString).lastPathComponent
-            return PlannerModel(name: name, configuration: configuration, mlp: .swiGLU)
+            return PlannerModel(name: name, configuration: configuration, mlp: configuration.gatedMLP ? .swiGLU : .gelu)
         } catch {
             throw .unreadableFile(path: path, reason: "\(error)")
         }
