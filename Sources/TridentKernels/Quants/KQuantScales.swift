@@ -1,0 +1,40 @@
+/// Unpacking of the packed sub-block scales of the K-quant and IQ4_XS super-blocks
+/// (ggml's `get_scale_min_k4`, the Q3_K 6-bit scale shuffle and IQ4_XS's split 6-bit scales).
+enum KQuantScales {
+    /// Q4_K / Q5_K: sub-block `j` (0..<8) of the 12 scale bytes `q` -> (scale, min), 6 bits each.
+    /// Bytes 0-3 hold scales 0-3, bytes 4-7 mins 0-3 (low 6 bits); bytes 8-11 hold the low
+    /// nibbles of scales 4-7 and high nibbles of mins 4-7, whose top 2 bits sit in the top
+    /// bits of bytes 0-7.
+    @inline(__always)
+    static func scaleMin(_ j: Int, _ q: UnsafePointer<UInt8>) -> (scale: Float, min: Float) {
+        if j < 4 {
+            return (Float(q[j] & 63), Float(q[j + 4] & 63))
+        }
+        let scale = (q[j + 4] & 0x0F) | ((q[j - 4] >> 6) << 4)
+        let min = (q[j + 4] >> 4) | ((q[j] >> 6) << 4)
+        return (Float(scale), Float(min))
+    }
+
+    /// Q3_K: the 16 signed 6-bit sub-block scales (already minus 32) of the 12 bytes `q`:
+    /// low nibbles of scales 0-7 then 8-15 packed in bytes 0-7 (low then high nibble halves),
+    /// their top 2 bits in bytes 8-11.
+    @inline(__always)
+    static func q3Scales(_ q: UnsafePointer<UInt8>) -> SIMD16<Float> {
+        var out = SIMD16<Float>()
+        for i in 0..<16 {
+            let low = i < 8 ? q[i] & 0x0F : q[i - 8] >> 4
+            let high = (q[8 + i % 4] >> (2 * UInt8(i / 4))) & 3
+            out[i] = Float(Int(low | high << 4) - 32)
+        }
+        return out
+    }
+
+    /// IQ4_XS: the signed 6-bit scale (minus 32) of sub-block `ib` (0..<8): low 4 bits from
+    /// nibble `ib` of `low` (4 bytes), high 2 bits from bits `2ib` of the 16-bit `high`.
+    @inline(__always)
+    static func iq4xsScale(_ ib: Int, low: UnsafePointer<UInt8>, high: UInt16) -> Float {
+        let l = (low[ib / 2] >> (4 * UInt8(ib % 2))) & 0x0F
+        let h = UInt8((high >> (2 * UInt16(ib))) & 3)
+        return Float(Int(l | h << 4) - 32)
+    }
+}
