@@ -15,6 +15,7 @@ struct InfoCommand: ParsableCommand {
 
     func run() throws {
         let file = try GGUFFile(path: model)
+        for line in ModelSupport(file: file).report { print("support:         \(line)") }
         let c = try ModelConfiguration(gguf: file)
         var types: [String: Int] = [:]
         var bytes = 0
