@@ -53,6 +53,16 @@ import Testing
         }
     }
 
+    /// The computed IQ4 grid equals ggml's table `kvalues_iq4nl` for every nibble.
+    @Test func iq4GridIsExact() {
+        let table: [Float] = [-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113]
+        for first in stride(from: 0, to: 16, by: 8) {
+            let lanes = SIMD8<UInt32>((0..<8).map { UInt32(first + $0) })
+            let got = iq4Values(lanes)
+            for i in 0..<8 { #expect(got[i] == table[first + i], "nibble \(first + i)") }
+        }
+    }
+
     /// Hand-made blocks with known values: every element of a Q4_K super-block with scale 1
     /// and minimum 0 equals its nibble times d; Q6_K with all-zero bits is −32·d·scale.
     @Test func handMadeSuperBlocksDecodeToKnownValues() {

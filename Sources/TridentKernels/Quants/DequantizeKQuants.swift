@@ -31,14 +31,14 @@ enum KQuants {
         for b in 0..<blocks {
             let block = source + b * 110
             let d = loadHalf(block, L.d)
-            let scales = KQuantScales.q3Scales((block + L.scales).assumingMemoryBound(to: UInt8.self))
+            let scales = (block + L.scales).assumingMemoryBound(to: UInt8.self)
             let hmask = (block + L.hmask).assumingMemoryBound(to: UInt8.self)
             for half in 0..<2 {
                 let q = (block + L.qs + 32 * half).assumingMemoryBound(to: UInt8.self)
                 for j in 0..<4 {
                     let y = out + b * 256 + 128 * half + 32 * j
                     for part in 0..<2 {
-                        let dl = d * scales[8 * half + 2 * j + part]
+                        let dl = d * KQuantScales.q3Scale(8 * half + 2 * j + part, scales)
                         for k in 0..<2 {
                             let l = 16 * part + 8 * k
                             let v = q3Values(q + l, hmask + l, shift: UInt32(2 * j), bit: UInt32(4 * half + j))

@@ -15,18 +15,14 @@ enum KQuantScales {
         return (Float(scale), Float(min))
     }
 
-    /// Q3_K: the 16 signed 6-bit sub-block scales (already minus 32) of the 12 bytes `q`:
-    /// low nibbles of scales 0-7 then 8-15 packed in bytes 0-7 (low then high nibble halves),
-    /// their top 2 bits in bytes 8-11.
+    /// Q3_K: signed 6-bit scale `i` (0..<16, already minus 32) of the 12 bytes `q`: low
+    /// nibbles of scales 0-7 then 8-15 packed in bytes 0-7 (low then high nibble halves),
+    /// top 2 bits of scale i at bits 2·(i / 4) of byte 8 + i % 4.
     @inline(__always)
-    static func q3Scales(_ q: UnsafePointer<UInt8>) -> SIMD16<Float> {
-        var out = SIMD16<Float>()
-        for i in 0..<16 {
-            let low = i < 8 ? q[i] & 0x0F : q[i - 8] >> 4
-            let high = (q[8 + i % 4] >> (2 * UInt8(i / 4))) & 3
-            out[i] = Float(Int(low | high << 4) - 32)
-        }
-        return out
+    static func q3Scale(_ i: Int, _ q: UnsafePointer<UInt8>) -> Float {
+        let low = i < 8 ? q[i] & 0x0F : q[i - 8] >> 4
+        let high = (q[8 + i % 4] >> (2 * UInt8(i / 4))) & 3
+        return Float(Int(low | high << 4) - 32)
     }
 
     /// IQ4_XS: the signed 6-bit scale (minus 32) of sub-block `ib` (0..<8): low 4 bits from

@@ -34,8 +34,8 @@ extension RowDot {
         var acc0 = F8(), acc1 = F8()
         for b in 0..<superBlocks {
             let block = row + b * 110
-            let scales = KQuantScales.q3Scales((block + L.scales).assumingMemoryBound(to: UInt8.self))
-                * loadHalf(block, L.d)
+            let d = loadHalf(block, L.d)
+            let scales = (block + L.scales).assumingMemoryBound(to: UInt8.self)
             let hmask = (block + L.hmask).assumingMemoryBound(to: UInt8.self)
             for half in 0..<2 {
                 let q = (block + L.qs + 32 * half).assumingMemoryBound(to: UInt8.self)
@@ -47,8 +47,8 @@ extension RowDot {
                         let v1 = biasedToFloat(KQuants.q3Values(q + l + 8, hmask + l + 8, shift: shift, bit: bit), bias: 4)
                         return fma8(v0, load8(xj + l), v1 * load8(xj + l + 8))
                     }
-                    acc0 = fma8(part(0), F8(repeating: scales[8 * half + 2 * j]), acc0)
-                    acc1 = fma8(part(16), F8(repeating: scales[8 * half + 2 * j + 1]), acc1)
+                    acc0 = fma8(part(0), F8(repeating: d * KQuantScales.q3Scale(8 * half + 2 * j, scales)), acc0)
+                    acc1 = fma8(part(16), F8(repeating: d * KQuantScales.q3Scale(8 * half + 2 * j + 1, scales)), acc1)
                 }
             }
         }
