@@ -63,6 +63,18 @@ import Testing
         }
     }
 
+    /// The vectorised Q3_K scale unpacking equals the scalar one on random bytes.
+    @Test func q3ScaleVectorEqualsScalar() {
+        let bytes = RandomBlocks.rows(4, columns: 256, dtype: .q3_K, seed: 5)
+        bytes.withUnsafeBufferPointer { p in
+            for block in 0..<4 {
+                let scales = p.baseAddress! + block * 110 + KQuantLayout.Q3.scales
+                let v = KQuantScales.q3ScalesVector(scales)
+                for i in 0..<16 { #expect(v[i] == KQuantScales.q3Scale(i, scales), "block \(block) scale \(i)") }
+            }
+        }
+    }
+
     /// Hand-made blocks with known values: every element of a Q4_K super-block with scale 1
     /// and minimum 0 equals its nibble times d; Q6_K with all-zero bits is −32·d·scale.
     @Test func handMadeSuperBlocksDecodeToKnownValues() {

@@ -25,6 +25,27 @@ enum KQuantScales {
         return Float(Int(low | high << 4) - 32)
     }
 
+    /// Q2_K: the 16 sub-block scales (low nibbles) and minimums (high nibbles) of the 16
+    /// bytes `q`, as floats in sub-block order.
+    @inline(__always)
+    static func q2ScalesMins(_ q: UnsafePointer<UInt8>) -> (scales: SIMD16<Float>, mins: SIMD16<Float>) {
+        let lo = widenBytes(q), hi = widenBytes(q + 8)
+        return (SIMD16(lowHalf: intsToFloat(lo & 15), highHalf: intsToFloat(hi & 15)),
+                SIMD16(lowHalf: intsToFloat(lo &>> 4), highHalf: intsToFloat(hi &>> 4)))
+    }
+
+    /// Q3_K: all 16 signed scales (minus 32) of the 12 bytes `q`, as floats, equal to
+    /// `q3Scale(i, q)` for i in 0..<16.
+    @inline(__always)
+    static func q3ScalesVector(_ q: UnsafePointer<UInt8>) -> SIMD16<Float> {
+        let low = widenBytes(q)
+        let high = SIMD8<UInt32>(UInt32(q[8]), UInt32(q[9]), UInt32(q[10]), UInt32(q[11]),
+                                 UInt32(q[8]), UInt32(q[9]), UInt32(q[10]), UInt32(q[11]))
+        let first = (low & 15) | (((high &>> SIMD8<UInt32>(0, 0, 0, 0, 2, 2, 2, 2)) & 3) &<< 4)
+        let second = (low &>> 4) | (((high &>> SIMD8<UInt32>(4, 4, 4, 4, 6, 6, 6, 6)) & 3) &<< 4)
+        return SIMD16(lowHalf: biasedToFloat(first, bias: 32), highHalf: biasedToFloat(second, bias: 32))
+    }
+
     /// IQ4_XS: the signed 6-bit scale (minus 32) of sub-block `ib` (0..<8): low 4 bits from
     /// nibble `ib` of `low` (4 bytes), high 2 bits from bits `2ib` of the 16-bit `high`.
     @inline(__always)

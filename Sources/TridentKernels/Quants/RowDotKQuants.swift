@@ -9,20 +9,22 @@ extension RowDot {
         for b in 0..<superBlocks {
             let block = row + b * 84
             let d = loadHalf(block, L.d), dmin = loadHalf(block, L.dmin)
-            let scales = (block + L.scales).assumingMemoryBound(to: UInt8.self)
+            let (sc, mn) = KQuantScales.q2ScalesMins((block + L.scales).assumingMemoryBound(to: UInt8.self))
+            let scales = sc * d, minimums = mn * dmin
             for half in 0..<2 {
+                // The 32 bytes of this half, widened once and shifted for each of the 4 groups.
                 let q = (block + L.qs + 32 * half).assumingMemoryBound(to: UInt8.self)
+                let q0 = widenBytes(q), q1 = widenBytes(q + 8), q2 = widenBytes(q + 16), q3 = widenBytes(q + 24)
                 for j in 0..<4 {
                     let shift = UInt32(2 * j)
-                    for part in 0..<2 {
-                        let xs = x + 256 * b + 128 * half + 32 * j + 16 * part
-                        let x0 = load8(xs), x1 = load8(xs + 8)
-                        let v0 = intsToFloat((widenBytes(q + 16 * part) &>> shift) & 3)
-                        let v1 = intsToFloat((widenBytes(q + 16 * part + 8) &>> shift) & 3)
-                        let sc = scales[8 * half + 2 * j + part]
-                        acc = fma8(fma8(v0, x0, v1 * x1), F8(repeating: d * Float(sc & 15)), acc)
-                        mins = fma8(x0 + x1, F8(repeating: dmin * Float(sc >> 4)), mins)
-                    }
+                    @inline(__always) func v(_ raw: SIMD8<UInt32>) -> F8 { intsToFloat((raw &>> shift) & 3) }
+                    let xs = x + 256 * b + 128 * half + 32 * j
+                    let x0 = load8(xs), x1 = load8(xs + 8), x2 = load8(xs + 16), x3 = load8(xs + 24)
+                    let g = 8 * half + 2 * j
+                    acc = fma8(fma8(v(q0), x0, v(q1) * x1), F8(repeating: scales[g]), acc)
+                    acc = fma8(fma8(v(q2), x2, v(q3) * x3), F8(repeating: scales[g + 1]), acc)
+                    mins = fma8(x0 + x1, F8(repeating: minimums[g]), mins)
+                    mins = fma8(x2 + x3, F8(repeating: minimums[g + 1]), mins)
                 }
             }
         }
@@ -34,21 +36,24 @@ extension RowDot {
         var acc0 = F8(), acc1 = F8()
         for b in 0..<superBlocks {
             let block = row + b * 110
-            let d = loadHalf(block, L.d)
-            let scales = (block + L.scales).assumingMemoryBound(to: UInt8.self)
-            let hmask = (block + L.hmask).assumingMemoryBound(to: UInt8.self)
+            let scales = KQuantScales.q3ScalesVector((block + L.scales).assumingMemoryBound(to: UInt8.self))
+                * loadHalf(block, L.d)
+            // The high-bit mask and each half's 2-bit bytes are widened once, then shifted.
+            let hm = (block + L.hmask).assumingMemoryBound(to: UInt8.self)
+            let m0 = widenBytes(hm), m1 = widenBytes(hm + 8), m2 = widenBytes(hm + 16), m3 = widenBytes(hm + 24)
             for half in 0..<2 {
                 let q = (block + L.qs + 32 * half).assumingMemoryBound(to: UInt8.self)
+                let q0 = widenBytes(q), q1 = widenBytes(q + 8), q2 = widenBytes(q + 16), q3 = widenBytes(q + 24)
                 for j in 0..<4 {
-                    let xj = x + 256 * b + 128 * half + 32 * j
                     let shift = UInt32(2 * j), bit = UInt32(4 * half + j)
-                    @inline(__always) func part(_ l: Int) -> F8 {
-                        let v0 = biasedToFloat(KQuants.q3Values(q + l, hmask + l, shift: shift, bit: bit), bias: 4)
-                        let v1 = biasedToFloat(KQuants.q3Values(q + l + 8, hmask + l + 8, shift: shift, bit: bit), bias: 4)
-                        return fma8(v0, load8(xj + l), v1 * load8(xj + l + 8))
+                    @inline(__always) func v(_ q: SIMD8<UInt32>, _ m: SIMD8<UInt32>) -> F8 {
+                        biasedToFloat(((q &>> shift) & 3) | (((m &>> bit) & 1) &<< 2), bias: 4)
                     }
-                    acc0 = fma8(part(0), F8(repeating: d * KQuantScales.q3Scale(8 * half + 2 * j, scales)), acc0)
-                    acc1 = fma8(part(16), F8(repeating: d * KQuantScales.q3Scale(8 * half + 2 * j + 1, scales)), acc1)
+                    let xj = x + 256 * b + 128 * half + 32 * j
+                    let pA = fma8(v(q0, m0), load8(xj), v(q1, m1) * load8(xj + 8))
+                    let pB = fma8(v(q2, m2), load8(xj + 16), v(q3, m3) * load8(xj + 24))
+                    acc0 = fma8(pA, F8(repeating: scales[8 * half + 2 * j]), acc0)
+                    acc1 = fma8(pB, F8(repeating: scales[8 * half + 2 * j + 1]), acc1)
                 }
             }
         }
@@ -94,18 +99,22 @@ extension RowDot {
             let block = row + b * 176
             let d = loadHalf(block, L.d), dmin = loadHalf(block, L.dmin)
             let scales = (block + L.scales).assumingMemoryBound(to: UInt8.self)
+            // The 32 fifth-bit bytes, widened once for the 4 chunks (chunk c uses bits 2c, 2c + 1).
             let qh = (block + L.qh).assumingMemoryBound(to: UInt8.self)
+            let h0 = widenBytes(qh), h1 = widenBytes(qh + 8), h2 = widenBytes(qh + 16), h3 = widenBytes(qh + 24)
             for chunk in 0..<4 {
                 let q = (block + L.qs + 32 * chunk).assumingMemoryBound(to: UInt8.self)
                 let xc = x + 256 * b + 64 * chunk
                 let (s0, m0) = KQuantScales.scaleMin(2 * chunk, scales)
                 let (s1, m1) = KQuantScales.scaleMin(2 * chunk + 1, scales)
+                let bit = UInt32(2 * chunk)
                 var lo = F8(), hi = F8()
-                for k in 0..<4 {
-                    let (vl, vh) = KQuants.q5KValues(q + 8 * k, qh + 8 * k, chunk: chunk)
-                    lo = fma8(intsToFloat(vl), load8(xc + 8 * k), lo)
-                    hi = fma8(intsToFloat(vh), load8(xc + 32 + 8 * k), hi)
+                @inline(__always) func step(_ k: Int, _ h: SIMD8<UInt32>) {
+                    let raw = widenBytes(q + 8 * k), hb = h &>> bit
+                    lo = fma8(intsToFloat((raw & 15) | ((hb & 1) &<< 4)), load8(xc + 8 * k), lo)
+                    hi = fma8(intsToFloat((raw &>> 4) | ((hb & 2) &<< 3)), load8(xc + 32 + 8 * k), hi)
                 }
+                step(0, h0); step(1, h1); step(2, h2); step(3, h3)
                 acc0 = fma8(lo, F8(repeating: d * s0), acc0)
                 acc1 = fma8(hi, F8(repeating: d * s1), acc1)
                 let sums = blockSums + 8 * b + 2 * chunk
