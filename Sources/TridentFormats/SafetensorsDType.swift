@@ -34,7 +34,7 @@ public enum SafetensorsDType: String, Sendable, CaseIterable {
         case .f32: self = .f32
         case .f16: self = .f16
         case .bf16: self = .bf16
-        case .q8_0, .q4_0, .q4_1: return nil
+        default: return nil
         }
     }
 }

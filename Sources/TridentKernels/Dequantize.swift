@@ -51,6 +51,15 @@ public enum Dequantizer {
                 storeNibbleBlock((block + 4).assumingMemoryBound(to: UInt8.self), scale: d, offset: m,
                                  destination + b * 32)
             }
+        case .q5_0: Blocks32.dequantizeQ5_0(source, blocks: count / 32, into: destination)
+        case .q5_1: Blocks32.dequantizeQ5_1(source, blocks: count / 32, into: destination)
+        case .iq4_nl: Blocks32.dequantizeIQ4_NL(source, blocks: count / 32, into: destination)
+        case .q2_K: KQuants.dequantizeQ2_K(source, blocks: count / 256, into: destination)
+        case .q3_K: KQuants.dequantizeQ3_K(source, blocks: count / 256, into: destination)
+        case .q4_K: KQuants.dequantizeQ4_K(source, blocks: count / 256, into: destination)
+        case .q5_K: KQuants.dequantizeQ5_K(source, blocks: count / 256, into: destination)
+        case .q6_K: KQuants.dequantizeQ6_K(source, blocks: count / 256, into: destination)
+        case .iq4_xs: KQuants.dequantizeIQ4_XS(source, blocks: count / 256, into: destination)
         }
     }
 

@@ -34,6 +34,13 @@ public enum KernelBenchmarks {
         Case(dtype: .q8_0, rows: 1536, columns: 576, tokens: 64),
     ]
 
+    /// One matvec (and, with `tokens > 1`, one prefill) case per type, all of the shape
+    /// `[rows, columns]`: compares the types' GB/s of weights streamed (`columns` must be a
+    /// multiple of 256 so the super-block types fit).
+    public static func typeCases(_ types: [DType], rows: Int = 2048, columns: Int = 2048, tokens: Int = 1) -> [Case] {
+        types.map { Case(dtype: $0, rows: rows, columns: columns, tokens: tokens) }
+    }
+
     /// Runs `cases` with each thread count for about `secondsPerCase` and returns a table:
     /// weight bytes streamed per second (GB/s), GFLOP/s and time per call.
     public static func run(cases: [Case] = defaultCases, threadCounts: [Int] = [1, 2],
@@ -94,7 +101,10 @@ public enum KernelBenchmarks {
             state = state &* 1_664_525 &+ 1_013_904_223
             values[i] = Float(Int32(bitPattern: state >> 8) - 0x80_0000) / Float(0x80_0000)
         }
-        let weights = OwnedWeights(values: values, rows: c.rows, columns: c.columns, dtype: c.dtype)
+        let weights = Quantizer.canQuantize(c.dtype)
+            ? OwnedWeights(values: values, rows: c.rows, columns: c.columns, dtype: c.dtype)
+            : OwnedWeights(bytes: RandomBlocks.rows(c.rows, columns: c.columns, dtype: c.dtype, seed: 12345),
+                           rows: c.rows, columns: c.columns, dtype: c.dtype)
         let input = [Float](repeating: 0.5, count: c.tokens * c.columns)
         var output = [Float](repeating: 0, count: c.tokens * c.rows)
         let w = weights.matrix

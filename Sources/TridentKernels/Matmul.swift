@@ -36,7 +36,11 @@ public func matmul(weight: WeightMatrix, input: UnsafePointer<Float>, output: Un
 public func matvec(weight: WeightMatrix, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                    pool: ThreadPool) {
     let blocks = weight.columns / 32
-    let needsSums = weight.dtype == .q4_0 || weight.dtype == .q4_1
+    let needsSums: Bool
+    switch weight.dtype {
+    case .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K: needsSums = true
+    default: needsSums = false
+    }
     withUnsafeTemporaryAllocation(of: Float.self, capacity: needsSums ? max(blocks, 1) : 1) { sums in
         let sumsBase = sums.baseAddress!
         if needsSums { RowDot.blockSums(input, blocks, into: sumsBase) }
@@ -65,6 +69,36 @@ private func matvecRows(_ w: WeightMatrix, _ range: Range<Int>, _ x: UnsafePoint
         for r in range { out[r] = RowDot.q4_0(w.rowPointer(r), x, sums, blocks) }
     case .q4_1:
         for r in range { out[r] = RowDot.q4_1(w.rowPointer(r), x, sums, blocks) }
+    case .q5_0:
+        for r in range { out[r] = RowDot.q5_0(w.rowPointer(r), x, sums, blocks) }
+    case .q5_1:
+        for r in range { out[r] = RowDot.q5_1(w.rowPointer(r), x, sums, blocks) }
+    case .iq4_nl:
+        for r in range { out[r] = RowDot.iq4_nl(w.rowPointer(r), x, blocks) }
+    default:
+        matvecSuperBlockRows(w, range, x, sums, out)
+    }
+}
+
+/// `matvecRows` for the 256-element super-block types.
+private func matvecSuperBlockRows(_ w: WeightMatrix, _ range: Range<Int>, _ x: UnsafePointer<Float>,
+                                  _ sums: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
+    let superBlocks = w.columns / 256
+    switch w.dtype {
+    case .q2_K:
+        for r in range { out[r] = RowDot.q2_K(w.rowPointer(r), x, superBlocks) }
+    case .q3_K:
+        for r in range { out[r] = RowDot.q3_K(w.rowPointer(r), x, superBlocks) }
+    case .q4_K:
+        for r in range { out[r] = RowDot.q4_K(w.rowPointer(r), x, sums, superBlocks) }
+    case .q5_K:
+        for r in range { out[r] = RowDot.q5_K(w.rowPointer(r), x, sums, superBlocks) }
+    case .q6_K:
+        for r in range { out[r] = RowDot.q6_K(w.rowPointer(r), x, superBlocks) }
+    case .iq4_xs:
+        for r in range { out[r] = RowDot.iq4_xs(w.rowPointer(r), x, superBlocks) }
+    default:
+        preconditionFailure("\(w.dtype) is not a super-block type")
     }
 }
 

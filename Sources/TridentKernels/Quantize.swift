@@ -4,6 +4,7 @@
 /// - `q4_0`: `d = max / -8` where `max` is the element of largest magnitude (signed),
 ///   `q = min(15, trunc(x / d + 8.5))`.
 /// - `q4_1`: `d = (max - min) / 15`, `m = min`, `q = min(15, trunc((x - min) / d + 0.5))`.
+/// - `q5_0`, `q5_1`: as `q4_0` / `q4_1` with 32 levels (`d = max / -16`, `d = (max - min) / 31`).
 /// - `f16`, `bf16`: round to nearest even; `f32`: copy.
 public enum Quantizer {
     /// Converts `count` floats at `source` into `dtype` storage at `destination`
@@ -20,16 +21,29 @@ public enum Quantizer {
         case .bf16:
             let out = destination.assumingMemoryBound(to: UInt16.self)
             for i in 0..<count { out[i] = HalfConversion.f32ToBF16(source[i]) }
-        case .q8_0, .q4_0, .q4_1:
+        case .q8_0, .q4_0, .q4_1, .q5_0, .q5_1:
             for b in 0..<(count / 32) {
                 let block = destination + b * dtype.bytesPerBlock
                 let x = source + b * 32
                 switch dtype {
                 case .q8_0: quantizeBlockQ8_0(x, block)
                 case .q4_0: quantizeBlockQ4_0(x, block)
-                default: quantizeBlockQ4_1(x, block)
+                case .q4_1: quantizeBlockQ4_1(x, block)
+                case .q5_0: quantizeBlockQ5_0(x, block)
+                default: quantizeBlockQ5_1(x, block)
                 }
             }
+        case .iq4_nl, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .iq4_xs:
+            preconditionFailure("no quantizer for \(dtype) yet (check Quantizer.canQuantize)")
+        }
+    }
+
+    /// Whether `quantizeRow` can write `dtype` (every type can be read; the K-quants and
+    /// IQ4 types cannot yet be written).
+    public static func canQuantize(_ dtype: DType) -> Bool {
+        switch dtype {
+        case .f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1: return true
+        case .iq4_nl, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .iq4_xs: return false
         }
     }
 

@@ -15,7 +15,7 @@ public enum ModelLoadingError: Error, CustomStringConvertible, Equatable {
             return "unsupported architecture '\(a)' (supported: \(ModelConfiguration.supportedArchitectures.sorted().joined(separator: ", ")))"
         case .missingTensor(let t): return "model has no tensor '\(t)'"
         case let .wrongShape(t, e, f): return "tensor '\(t)' has shape \(f), expected \(e)"
-        case let .unsupportedTensorType(t, type): return "tensor '\(t)' has type \(type), which Trident cannot compute with"
+        case let .unsupportedTensorType(t, type): return "tensor '\(t)' has type \(type), which Trident cannot compute with (supported: \(ModelSupport.supportedTypeList))"
         case .inconsistentConfiguration(let s): return "inconsistent model configuration: \(s)"
         case .unsupportedFeature(let s): return "unsupported model: \(s)"
         }

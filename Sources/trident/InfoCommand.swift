@@ -16,6 +16,7 @@ struct InfoCommand: ParsableCommand {
     func run() throws {
         if ModelFiles.isDirectory(model) { return try runDirectory() }
         let file = try GGUFFile(path: model)
+        for line in ModelSupport(file: file).report { print("support:         \(line)") }
         let c = try ModelConfiguration(gguf: file)
         print("file:            \(model) (GGUF v\(file.version), \(file.fileSize) bytes)")
         print("architecture:    \(try file.architecture) \(file.metadata["general.name"]?.string.map { "(\($0))" } ?? "")")

@@ -36,7 +36,8 @@ struct GGMLTypeTests {
             #expect(type.dtype == dtype)
             #expect(type.blockSize == dtype.blockSize && type.bytesPerBlock == dtype.bytesPerBlock)
         }
-        #expect(GGMLType.q4_K.dtype == nil && GGMLType.i32.dtype == nil)
+        #expect(GGMLType.q4_K.dtype == .q4_K && GGMLType.iq4_XS.dtype == .iq4_xs)
+        #expect(GGMLType.iq2_XXS.dtype == nil && GGMLType.i32.dtype == nil && GGMLType.q8_K.dtype == nil)
     }
 
     @Test func byteCountRejectsPartialBlocksAndOverflow() {

@@ -12,7 +12,7 @@ import Testing
 
     /// Error bound terms: half a step, plus f16 rounding of the scale (relative 2^-11)
     /// times the largest |q|.
-    @Test(arguments: [DType.q8_0, .q4_0, .q4_1, .f16, .bf16, .f32])
+    @Test(arguments: [DType.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .f16, .bf16, .f32])
     func roundTripErrorIsWithinBound(dtype: DType) {
         let values = randomFloats(31 * 96, in: -3...2, seed: 11) + [Float](repeating: 0, count: 96)
         let w = OwnedWeights(values: values, rows: 32, columns: 96, dtype: dtype).matrix
@@ -24,9 +24,12 @@ import Testing
             case .q8_0: let d = amax / 127; bound = d * (0.5 + 127 * ulp16) + 1e-7
             case .q4_0: let d = amax / 8; bound = d * (1 + 8 * ulp16) + 1e-7  // +8 clamps to 7
             case .q4_1: let d = (hi - lo) / 15; bound = d * (0.5 + 15 * ulp16) + abs(lo) * ulp16 + 1e-6
+            case .q5_0: let d = amax / 16; bound = d * (1 + 16 * ulp16) + 1e-7  // +16 clamps to 15
+            case .q5_1: let d = (hi - lo) / 31; bound = d * (0.5 + 31 * ulp16) + abs(lo) * ulp16 + 1e-6
             case .f16: bound = amax * ulp16
             case .bf16: bound = amax / 256
             case .f32: bound = 0
+            default: Issue.record("no bound for \(dtype)"); return
             }
             for i in range {
                 #expect(abs(back[i] - values[i]) <= bound, "\(dtype) element \(i): \(values[i]) -> \(back[i])")
