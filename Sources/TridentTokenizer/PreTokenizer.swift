@@ -13,6 +13,8 @@ public enum PreTokenizer: Sendable, Equatable {
     case llama3
     /// Qwen 2: as Llama 3 but every number scalar is its own piece.
     case qwen2
+    /// No split: the whole text is one piece (SentencePiece vocabularies merge across words).
+    case wholeText
 
     /// Maps a `tokenizer.ggml.pre` name; nil when unsupported.
     public init?(name: String) {
@@ -50,6 +52,8 @@ public enum PreTokenizer: Sendable, Equatable {
     /// Calls `emit` with the scalar range of each piece of `text[0..<text.end]`, in order.
     func split(_ text: ClassifiedText, emit: (Range<Int>) -> Void) {
         switch self {
+        case .wholeText:
+            if text.end > 0 { emit(0..<text.end) }
         case .gpt2:
             Self.scan(text, from: 0, emit: emit, match: Self.gpt2Match)
         case .llama3:

@@ -7,6 +7,9 @@ extension Tokenizer {
 
     /// Token ids of `text`, like llama.cpp's `llama_tokenize(text, add_special, parse_special)`.
     ///
+    /// SentencePiece vocabularies prepend a space (`▁`) to the text and to every text
+    /// fragment after a special token when ``TokenizerVocabulary/addSpacePrefix`` is set.
+    ///
     /// - Parameters:
     ///   - parseSpecial: when true, literal texts of control tokens (e.g. `<|im_start|>`) in
     ///     `text` become those tokens; user-defined tokens are always matched.
@@ -14,12 +17,23 @@ extension Tokenizer {
     public func encode(_ text: String, parseSpecial: Bool = false, addSpecial: Bool = true) -> [Int] {
         var out: [Int] = []
         if addSpecial, vocabulary.addBOS, let bos = vocabulary.bosId { out.append(bos) }
-        let utf8 = Array(text.utf8)
+        let utf8 = Array((vocabulary.normalizeNFC ? Self.nfc(text) : text).utf8)
         var scratch: [UInt8] = []
+        var afterSpecial = true          // SentencePiece: a space is prepended at the start and after specials
         for fragment in partition(utf8, parseSpecial: parseSpecial) {
             switch fragment {
-            case .token(let id): out.append(id)
-            case .text(let range): encodeText(utf8[range], into: &out, scratch: &scratch)
+            case .token(let id):
+                out.append(id)
+                afterSpecial = true
+            case .text(let range):
+                if let table = sentencePiece {
+                    let prefix = vocabulary.addSpacePrefix && afterSpecial
+                        && (range.lowerBound == 0 || !vocabulary.prefixSpaceOnlyAtStart)
+                    encodeSentencePiece(utf8[range], prefixSpace: prefix, table: table, into: &out)
+                } else {
+                    encodeText(utf8[range], into: &out, scratch: &scratch)
+                }
+                afterSpecial = false
             }
         }
         if addSpecial, vocabulary.addEOS, let eos = vocabulary.eosId { out.append(eos) }
@@ -92,7 +106,7 @@ extension Tokenizer {
 
     /// BPE-encodes the raw bytes of one pre-tokenized piece.
     func encodePiece(_ bytes: [UInt8], into out: inout [Int]) {
-        if preTokenizer.ignoresMerges, let id = tokenToId[byteLevel.encode(bytes)] {
+        if vocabulary.ignoreMerges ?? preTokenizer.ignoresMerges, let id = tokenToId[byteLevel.encode(bytes)] {
             out.append(id)
             return
         }

@@ -3,11 +3,13 @@
 /// Build one from GGUF metadata with ``init(metadata:)`` or directly in tests. Token ids are
 /// indices into ``tokens``.
 public struct TokenizerVocabulary: Sendable, Equatable {
-    /// Tokenizer family (`tokenizer.ggml.model`); only `gpt2` (byte-level BPE) is implemented.
+    /// Tokenizer family (`tokenizer.ggml.model`): `gpt2` (byte-level BPE) or `llama`
+    /// (SentencePiece: scored merges, `▁` for spaces, `<0xNN>` byte fallback).
     public var model: String
     /// Pre-tokenizer name (`tokenizer.ggml.pre`), e.g. `smollm`, `gpt-2`, `llama-bpe`, `qwen2`.
     public var preTokenizer: String
-    /// Token texts in byte-level BPE spelling (`Ġ` for a space byte, ...), one per id.
+    /// Token texts, one per id: byte-level BPE spelling (`Ġ` for a space byte, ...) for `gpt2`,
+    /// SentencePiece spelling (`▁` for a space, `<0x0A>` byte tokens) for `llama`.
     public var tokens: [String]
     /// One type per token.
     public var tokenTypes: [TokenType]
@@ -27,12 +29,28 @@ public struct TokenizerVocabulary: Sendable, Equatable {
     public var addEOS: Bool
     /// Jinja chat template text (`tokenizer.chat_template`), if the model ships one.
     public var chatTemplate: String?
+    /// SentencePiece merge scores, one per token (higher merges first); empty for BPE.
+    public var scores: [Float]
+    /// The unknown token, used by SentencePiece when neither a piece nor a byte token exists.
+    public var unknownId: Int?
+    /// SentencePiece: a space is prepended to text at the start and after every special token.
+    public var addSpacePrefix: Bool
+    /// Whether a whole pre-tokenized piece found in the vocabulary is taken before merging
+    /// (Hugging Face `ignore_merges`); nil: as the pre-tokenizer implies (Llama 3 only).
+    public var ignoreMerges: Bool?
+    /// SentencePiece: prepend the space only to text at the very start of the input, not after
+    /// special tokens (Hugging Face Metaspace `prepend_scheme: first`).
+    public var prefixSpaceOnlyAtStart: Bool
+    /// Unicode NFC-normalize text before encoding (Hugging Face `NFC` normalizer, Qwen 2).
+    public var normalizeNFC: Bool
 
     /// Creates a vocabulary from explicit values. Token types default to `.normal`.
     public init(model: String = "gpt2", preTokenizer: String, tokens: [String],
                 tokenTypes: [TokenType]? = nil, merges: [String],
                 bosId: Int? = nil, eosId: Int? = nil, eotId: Int? = nil, padId: Int? = nil,
-                addBOS: Bool = false, addEOS: Bool = false, chatTemplate: String? = nil) {
+                addBOS: Bool = false, addEOS: Bool = false, chatTemplate: String? = nil,
+                scores: [Float] = [], unknownId: Int? = nil, addSpacePrefix: Bool = false,
+                ignoreMerges: Bool? = nil, prefixSpaceOnlyAtStart: Bool = false, normalizeNFC: Bool = false) {
         self.model = model
         self.preTokenizer = preTokenizer
         self.tokens = tokens
@@ -45,6 +63,12 @@ public struct TokenizerVocabulary: Sendable, Equatable {
         self.addBOS = addBOS
         self.addEOS = addEOS
         self.chatTemplate = chatTemplate
+        self.scores = scores
+        self.unknownId = unknownId
+        self.addSpacePrefix = addSpacePrefix
+        self.ignoreMerges = ignoreMerges
+        self.prefixSpaceOnlyAtStart = prefixSpaceOnlyAtStart
+        self.normalizeNFC = normalizeNFC
     }
 
     /// Number of tokens.
