@@ -16,7 +16,7 @@ struct HuggingFaceComponents {
     var normalizeNFC = false
     /// SentencePiece: a `▁` is prepended to text.
     var addSpacePrefix = false
-    var prefixSpaceOnlyAtStart = false
+    var spacePrefixRule = SpacePrefixRule.everyFragment
 
     static let file = "tokenizer.json"
 
@@ -132,8 +132,8 @@ struct HuggingFaceComponents {
             }
             let scheme = pre["prepend_scheme"]?.string ?? ((pre["add_prefix_space"]?.bool ?? true) ? "always" : "never")
             switch scheme {
-            case "always": addSpacePrefix = true
-            case "first": addSpacePrefix = true; prefixSpaceOnlyAtStart = true
+            case "always": addSpacePrefix = true; spacePrefixRule = .everyFragmentNotStartingWithSpace
+            case "first": addSpacePrefix = true; spacePrefixRule = .firstFragmentNotStartingWithSpace
             case "never": addSpacePrefix = false
             default: throw Self.unsupported("pre_tokenizer.prepend_scheme", .string(scheme), "always, first, never")
             }

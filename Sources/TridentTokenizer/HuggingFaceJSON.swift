@@ -2,50 +2,44 @@ import Foundation
 
 /// A parsed JSON value, for walking Hugging Face `tokenizer.json` / `tokenizer_config.json`
 /// whose shapes vary between library versions.
-indirect enum HuggingFaceJSON: Decodable, Sendable, Equatable {
+///
+/// Objects keep their members in file order as a list, not a `[String: ...]` dictionary: Swift
+/// strings compare by canonical equivalence, so a dictionary would merge vocabulary entries such
+/// as U+1F77 and U+03AF (Llama 2 has six such pairs). Parsed by ``HuggingFaceJSONParser``.
+indirect enum HuggingFaceJSON: Sendable, Equatable {
+    struct Member: Sendable, Equatable {
+        var key: String
+        var value: HuggingFaceJSON
+    }
+
     case null
     case bool(Bool)
     case number(Double)
     case string(String)
     case array([HuggingFaceJSON])
-    case object([String: HuggingFaceJSON])
-
-    init(from decoder: Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        // Most values are strings (merges, tokens) or numbers (ids): try those first.
-        if let s = try? c.decode(String.self) { self = .string(s) }
-        else if let d = try? c.decode(Double.self) { self = .number(d) }
-        else if c.decodeNil() { self = .null }
-        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
-        else if let a = try? c.decode([HuggingFaceJSON].self) { self = .array(a) }
-        else { self = .object(try c.decode([String: HuggingFaceJSON].self)) }
-    }
+    case object([Member])
 
     /// Parses `data` (the contents of `file`, named in errors).
-    /// - Throws: ``TokenizerError/invalidJSON(file:reason:)``.
+    /// - Throws: ``TokenizerError/invalidJSON(file:reason:)`` with the byte offset of the problem.
     static func parse(_ data: Data, file: String) throws(TokenizerError) -> HuggingFaceJSON {
         do {
-            return try JSONDecoder().decode(HuggingFaceJSON.self, from: data)
+            return try HuggingFaceJSONParser.parse([UInt8](data))
         } catch {
-            throw TokenizerError.invalidJSON(file: file, reason: Self.reason(error))
+            throw TokenizerError.invalidJSON(file: file, reason: error.reason)
         }
     }
 
-    private static func reason(_ error: Error) -> String {
-        switch error as? DecodingError {
-        case .dataCorrupted(let context)?: return context.debugDescription
-        default: return "\(error)"
-        }
-    }
-
+    /// The first member named `key` (compared byte for byte).
     subscript(key: String) -> HuggingFaceJSON? {
-        if case .object(let o) = self { return o[key] } else { return nil }
+        guard case .object(let members) = self else { return nil }
+        let utf8 = Array(key.utf8)
+        return members.first { $0.key.utf8.elementsEqual(utf8) }?.value
     }
 
     var string: String? { if case .string(let s) = self { return s } else { return nil } }
     var bool: Bool? { if case .bool(let b) = self { return b } else { return nil } }
     var array: [HuggingFaceJSON]? { if case .array(let a) = self { return a } else { return nil } }
-    var object: [String: HuggingFaceJSON]? { if case .object(let o) = self { return o } else { return nil } }
+    var members: [Member]? { if case .object(let o) = self { return o } else { return nil } }
     var isNull: Bool { self == .null }
 
     /// An integral number that fits in `Int`.
@@ -66,7 +60,7 @@ indirect enum HuggingFaceJSON: Decodable, Sendable, Equatable {
         case .number(let d): text = "\(d)"
         case .string(let s): text = "'\(s)'"
         case .array(let a): text = "an array of \(a.count) values"
-        case .object(let o): text = o["type"]?.string.map { "an object of type '\($0)'" } ?? "an object"
+        case .object: text = type.map { "an object of type '\($0)'" } ?? "an object"
         }
         return text.count > 80 ? String(text.prefix(77)) + "..." : text
     }

@@ -1,9 +1,11 @@
 /// Lookup tables of a SentencePiece (`llama`) vocabulary: pieces that merges may produce,
 /// their scores, and the `<0xNN>` byte tokens.
 struct SentencePieceTable: Sendable {
-    /// Piece text (`▁` spelling) -> id, for the tokens text may turn into (normal and
+    /// Piece UTF-8 (`▁` spelling) -> id, for the tokens text may turn into (normal and
     /// user-defined); control, unknown, byte and unused tokens are never produced by merging.
-    let pieceIds: [String: Int32]
+    /// Keyed by bytes, not `String`: Swift strings compare by canonical equivalence, which
+    /// would take "A" + U+030A for the piece "Å".
+    let pieceIds: [[UInt8]: Int32]
     /// Merge score of each token (higher merges first). [vocab]
     let scores: [Float]
     /// Token id of each byte's `<0xNN>` token, or -1 where the vocabulary has none. [256]
@@ -12,7 +14,7 @@ struct SentencePieceTable: Sendable {
     let unknownId: Int32?
     /// Hugging Face SentencePiece-style BPE: merge rank of each "left right" pair; a pair not
     /// listed never merges. Nil for GGUF vocabularies, which merge by the result's score.
-    let pairRanks: [String: Int32]?
+    let pairRanks: [[UInt8]: Int32]?
 
     /// - Throws: ``TokenizerError/lengthMismatch(key:expected:found:)`` when scores and tokens
     ///   disagree in length, ``TokenizerError/invalidByteToken(index:text:)`` for a byte-typed
@@ -24,13 +26,13 @@ struct SentencePieceTable: Sendable {
                                                 found: vocabulary.scores.count)
         }
         scores = vocabulary.scores.isEmpty ? [Float](repeating: 0, count: n) : vocabulary.scores
-        var pieces: [String: Int32] = [:]
+        var pieces: [[UInt8]: Int32] = [:]
         pieces.reserveCapacity(n)
         var bytes = [Int32](repeating: -1, count: 256)
         for (id, (text, type)) in zip(vocabulary.tokens, vocabulary.tokenTypes).enumerated() {
             switch type {
             case .normal, .userDefined:
-                pieces[text] = Int32(id)                      // last wins, as llama.cpp
+                pieces[Array(text.utf8)] = Int32(id)          // last wins, as llama.cpp
             case .byte:
                 guard let b = Self.byteValue(text) else {
                     throw TokenizerError.invalidByteToken(index: id, text: text)
@@ -44,9 +46,11 @@ struct SentencePieceTable: Sendable {
         byteIds = bytes
         unknownId = vocabulary.unknownId.map(Int32.init)
         if vocabulary.scores.isEmpty && !vocabulary.merges.isEmpty {
-            var ranks: [String: Int32] = [:]
+            var ranks: [[UInt8]: Int32] = [:]
             ranks.reserveCapacity(vocabulary.merges.count)
-            for (rank, merge) in vocabulary.merges.enumerated() where ranks[merge] == nil { ranks[merge] = Int32(rank) }
+            for (rank, merge) in vocabulary.merges.enumerated() where ranks[Array(merge.utf8)] == nil {
+                ranks[Array(merge.utf8)] = Int32(rank)
+            }
             pairRanks = ranks
         } else {
             pairRanks = nil
@@ -95,13 +99,13 @@ enum SentencePieceEncoder {
             guard l >= 0, r >= 0 else { return }
             let a = symbols[Int(l)], b = symbols[Int(r)]
             let size = a.length + b.length
-            let piece = String(decoding: text[Int(a.start)..<Int(a.start + size)], as: UTF8.self)
-            guard let id = table.pieceIds[piece] else { return }
+            guard let id = table.pieceIds[Array(text[Int(a.start)..<Int(a.start + size)])] else { return }
             var score = table.scores[Int(id)]
             if let ranks = table.pairRanks {
-                let left = text[Int(a.start)..<Int(a.start + a.length)], right = text[Int(b.start)..<Int(b.start + b.length)]
-                guard let rank = ranks[String(decoding: left, as: UTF8.self) + " " + String(decoding: right, as: UTF8.self)]
-                else { return }
+                var key = Array(text[Int(a.start)..<Int(a.start + a.length)])
+                key.append(0x20)
+                key.append(contentsOf: text[Int(b.start)..<Int(b.start + b.length)])
+                guard let rank = ranks[key] else { return }
                 score = -Float(rank)                          // lower rank merges first
             }
             heap.push(Bigram(score: score, left: l, right: r, size: size))
@@ -156,7 +160,7 @@ enum SentencePieceEncoder {
     /// A final symbol: its piece, or one byte token per byte (the unknown token where a byte
     /// token is missing).
     private static func emit(_ bytes: ArraySlice<UInt8>, table: SentencePieceTable, into out: inout [Int]) {
-        if let id = table.pieceIds[String(decoding: bytes, as: UTF8.self)] {
+        if let id = table.pieceIds[Array(bytes)] {
             out.append(Int(id))
             return
         }

@@ -28,7 +28,7 @@ extension Tokenizer {
             case .text(let range):
                 if let table = sentencePiece {
                     let prefix = vocabulary.addSpacePrefix && afterSpecial
-                        && (range.lowerBound == 0 || !vocabulary.prefixSpaceOnlyAtStart)
+                        && prefixes(range, of: utf8)
                     encodeSentencePiece(utf8[range], prefixSpace: prefix, table: table, into: &out)
                 } else {
                     encodeText(utf8[range], into: &out, scratch: &scratch)
@@ -38,6 +38,16 @@ extension Tokenizer {
         }
         if addSpecial, vocabulary.addEOS, let eos = vocabulary.eosId { out.append(eos) }
         return out
+    }
+
+    /// Whether the SentencePiece fragment `range` (at the start or after a special token) gets
+    /// the prefix space under the vocabulary's ``SpacePrefixRule``.
+    func prefixes(_ range: Range<Int>, of utf8: [UInt8]) -> Bool {
+        switch vocabulary.spacePrefixRule {
+        case .everyFragment: return true
+        case .everyFragmentNotStartingWithSpace: return utf8[range.lowerBound] != 0x20
+        case .firstFragmentNotStartingWithSpace: return range.lowerBound == 0 && utf8[0] != 0x20
+        }
     }
 
     /// Splits `utf8` at literal occurrences of special tokens, longest tokens first

@@ -18,8 +18,8 @@ extension TokenizerVocabulary {
         let json = try HuggingFaceJSON.parse(data, file: "tokenizer.json")
         var cfg = HuggingFaceJSON.null
         if let config { cfg = try HuggingFaceJSON.parse(config, file: "tokenizer_config.json") }
-        guard json.object != nil else { throw Self.invalid("expected a JSON object at the top level") }
-        guard let model = json["model"], model.object != nil else { throw Self.invalid("missing object 'model'") }
+        guard json.members != nil else { throw Self.invalid("expected a JSON object at the top level") }
+        guard let model = json["model"], model.members != nil else { throw Self.invalid("missing object 'model'") }
         let type = model.type ?? (model["merges"] != nil ? "BPE" : "?")
         guard type == "BPE" else {
             throw TokenizerError.unsupportedComponent(file: "tokenizer.json", path: "model.type", found: "'\(type)'",
@@ -31,10 +31,11 @@ extension TokenizerVocabulary {
                                                           supported: "null")
             }
         }
-        let components = try HuggingFaceComponents(json)
-        let sentencePiece = components.family == .sentencePiece
         var (tokens, types) = try Self.vocabularyTokens(model)
         try Self.addTokens(json["added_tokens"] ?? .array([]), to: &tokens, types: &types)
+        let merges = try Self.merges(model["merges"] ?? .array([]))
+        let components = try HuggingFaceComponents(json)
+        let sentencePiece = components.family == .sentencePiece
         var index: [String: Int] = [:]
         for (id, text) in tokens.enumerated() where types[id] != .unused { index[text] = id }
         if sentencePiece, model["byte_fallback"]?.bool == true {
@@ -52,13 +53,13 @@ extension TokenizerVocabulary {
         let addEOS = cfg["add_eos_token"]?.bool ?? eosId.map { template.trailing.contains(tokens[$0]) } ?? false
         self.init(model: sentencePiece ? "llama" : "gpt2",
                   preTokenizer: components.preTokenizer, tokens: tokens, tokenTypes: types,
-                  merges: try Self.merges(model["merges"] ?? .array([])),
+                  merges: merges,
                   bosId: bosId, eosId: eosId, eotId: nil,
                   padId: Self.tokenText(cfg["pad_token"]).flatMap { index[$0] },
                   addBOS: addBOS, addEOS: addEOS, chatTemplate: Self.chatTemplate(cfg["chat_template"]),
                   scores: [], unknownId: unknownId, addSpacePrefix: components.addSpacePrefix,
                   ignoreMerges: model["ignore_merges"]?.bool ?? false,
-                  prefixSpaceOnlyAtStart: components.prefixSpaceOnlyAtStart,
+                  spacePrefixRule: components.spacePrefixRule,
                   normalizeNFC: components.normalizeNFC)
     }
 
@@ -68,11 +69,11 @@ extension TokenizerVocabulary {
 
     /// `model.vocab` as a token list indexed by id; ids never used become `[PADn]` unused tokens.
     private static func vocabularyTokens(_ model: HuggingFaceJSON) throws(TokenizerError) -> ([String], [TokenType]) {
-        guard let vocab = model["vocab"]?.object else { throw invalid("'model.vocab' should be an object of token -> id") }
+        guard let vocab = model["vocab"]?.members else { throw invalid("'model.vocab' should be an object of token -> id") }
         guard !vocab.isEmpty else { throw TokenizerError.emptyVocabulary }
         var byId: [Int: String] = [:]
         byId.reserveCapacity(vocab.count)
-        for (text, value) in vocab {
+        for (text, value) in vocab.map({ ($0.key, $0.value) }) {
             guard let id = value.int, id >= 0, id < 16_777_216 else {
                 throw invalid("'model.vocab[\(text)]' = \(value.summary), expected an id in 0..<2^24")
             }

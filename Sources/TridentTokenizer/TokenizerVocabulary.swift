@@ -38,9 +38,8 @@ public struct TokenizerVocabulary: Sendable, Equatable {
     /// Whether a whole pre-tokenized piece found in the vocabulary is taken before merging
     /// (Hugging Face `ignore_merges`); nil: as the pre-tokenizer implies (Llama 3 only).
     public var ignoreMerges: Bool?
-    /// SentencePiece: prepend the space only to text at the very start of the input, not after
-    /// special tokens (Hugging Face Metaspace `prepend_scheme: first`).
-    public var prefixSpaceOnlyAtStart: Bool
+    /// SentencePiece: which text fragments get the prefix space when ``addSpacePrefix`` is set.
+    public var spacePrefixRule: SpacePrefixRule
     /// Unicode NFC-normalize text before encoding (Hugging Face `NFC` normalizer, Qwen 2).
     public var normalizeNFC: Bool
 
@@ -50,7 +49,7 @@ public struct TokenizerVocabulary: Sendable, Equatable {
                 bosId: Int? = nil, eosId: Int? = nil, eotId: Int? = nil, padId: Int? = nil,
                 addBOS: Bool = false, addEOS: Bool = false, chatTemplate: String? = nil,
                 scores: [Float] = [], unknownId: Int? = nil, addSpacePrefix: Bool = false,
-                ignoreMerges: Bool? = nil, prefixSpaceOnlyAtStart: Bool = false, normalizeNFC: Bool = false) {
+                ignoreMerges: Bool? = nil, spacePrefixRule: SpacePrefixRule = .everyFragment, normalizeNFC: Bool = false) {
         self.model = model
         self.preTokenizer = preTokenizer
         self.tokens = tokens
@@ -67,10 +66,24 @@ public struct TokenizerVocabulary: Sendable, Equatable {
         self.unknownId = unknownId
         self.addSpacePrefix = addSpacePrefix
         self.ignoreMerges = ignoreMerges
-        self.prefixSpaceOnlyAtStart = prefixSpaceOnlyAtStart
+        self.spacePrefixRule = spacePrefixRule
         self.normalizeNFC = normalizeNFC
     }
 
     /// Number of tokens.
     public var count: Int { tokens.count }
+}
+
+/// Which raw-text fragments (the text between special tokens) a SentencePiece tokenizer
+/// prefixes with a space (`▁`).
+public enum SpacePrefixRule: Sendable, Equatable {
+    /// Every fragment at the start or after a special token (llama.cpp, `sentencepiece`,
+    /// Hugging Face `Prepend("▁")` normalizer).
+    case everyFragment
+    /// As ``everyFragment``, but not a fragment that already starts with a space (Hugging Face
+    /// `Metaspace`, `prepend_scheme: always`).
+    case everyFragmentNotStartingWithSpace
+    /// Only a fragment at the very start of the input that does not start with a space
+    /// (Hugging Face `Metaspace`, `prepend_scheme: first`).
+    case firstFragmentNotStartingWithSpace
 }
