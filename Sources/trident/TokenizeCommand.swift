@@ -11,7 +11,8 @@ struct TokenizeCommand: ParsableCommand {
         abstract: "Print the token ids of a text (argument, --text, --file, or standard input).",
         discussion: "A text starting with '-' goes after '--' or in --text: trident tokenize -m M -- -x")
 
-    @Option(name: [.long, .customShort("m")], help: "Path to a GGUF model file.")
+    @Option(name: [.long, .customShort("m")],
+            help: "Path to a GGUF model file, or a Hugging Face directory with tokenizer.json.")
     var model: String
 
     @Argument(help: "Text to tokenize; '-' reads standard input.")
@@ -27,7 +28,7 @@ struct TokenizeCommand: ParsableCommand {
     var noParseSpecial = false
 
     func validate() throws {
-        try OptionCheck.modelFile(model)
+        if !Self.isTokenizerDirectory(model) { try OptionCheck.modelFile(model) }
         let given = [text, textOption, file].compactMap { $0 }.count
         guard given <= 1 else { throw ValidationError("give one text: an argument, --text or --file") }
         if given == 0 && isatty(STDIN_FILENO) != 0 {
@@ -44,7 +45,16 @@ struct TokenizeCommand: ParsableCommand {
         } else {
             input = try InputFile.standardInput(option: "tokenize")
         }
-        let tokenizer = try Tokenizer(gguf: GGUFFile(path: model))
+        let tokenizer = Self.isTokenizerDirectory(model)
+            ? try Tokenizer.load(huggingFaceDirectory: URL(fileURLWithPath: model))
+            : try Tokenizer(gguf: GGUFFile(path: model))
         print(tokenizer.encode(input, parseSpecial: !noParseSpecial).map(String.init).joined(separator: " "))
+    }
+
+    /// A directory holding `tokenizer.json` (a Hugging Face model directory).
+    static func isTokenizerDirectory(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+            && FileManager.default.fileExists(atPath: URL(fileURLWithPath: path).appendingPathComponent("tokenizer.json").path)
     }
 }
