@@ -4,8 +4,9 @@ struct SentencePieceTable: Sendable {
     /// Piece UTF-8 (`▁` spelling) -> id, for the tokens text may turn into (normal and
     /// user-defined); control, unknown, byte and unused tokens are never produced by merging.
     /// Keyed by bytes, not `String`: Swift strings compare by canonical equivalence, which
-    /// would take "A" + U+030A for the piece "Å".
-    let pieceIds: [[UInt8]: Int32]
+    /// would take "A" + U+030A for the piece "Å". Slices hash and compare by their bytes, so
+    /// lookups take slices of the text without copying.
+    let pieceIds: [ArraySlice<UInt8>: Int32]
     /// Merge score of each token (higher merges first). [vocab]
     let scores: [Float]
     /// Token id of each byte's `<0xNN>` token, or -1 where the vocabulary has none. [256]
@@ -26,13 +27,13 @@ struct SentencePieceTable: Sendable {
                                                 found: vocabulary.scores.count)
         }
         scores = vocabulary.scores.isEmpty ? [Float](repeating: 0, count: n) : vocabulary.scores
-        var pieces: [[UInt8]: Int32] = [:]
+        var pieces: [ArraySlice<UInt8>: Int32] = [:]
         pieces.reserveCapacity(n)
         var bytes = [Int32](repeating: -1, count: 256)
         for (id, (text, type)) in zip(vocabulary.tokens, vocabulary.tokenTypes).enumerated() {
             switch type {
             case .normal, .userDefined:
-                pieces[Array(text.utf8)] = Int32(id)          // last wins, as llama.cpp
+                pieces[Array(text.utf8)[...]] = Int32(id)     // last wins, as llama.cpp
             case .byte:
                 guard let b = Self.byteValue(text) else {
                     throw TokenizerError.invalidByteToken(index: id, text: text)
@@ -99,7 +100,7 @@ enum SentencePieceEncoder {
             guard l >= 0, r >= 0 else { return }
             let a = symbols[Int(l)], b = symbols[Int(r)]
             let size = a.length + b.length
-            guard let id = table.pieceIds[Array(text[Int(a.start)..<Int(a.start + size)])] else { return }
+            guard let id = table.pieceIds[text[Int(a.start)..<Int(a.start + size)]] else { return }
             var score = table.scores[Int(id)]
             if let ranks = table.pairRanks {
                 var key = Array(text[Int(a.start)..<Int(a.start + a.length)])
@@ -160,7 +161,7 @@ enum SentencePieceEncoder {
     /// A final symbol: its piece, or one byte token per byte (the unknown token where a byte
     /// token is missing).
     private static func emit(_ bytes: ArraySlice<UInt8>, table: SentencePieceTable, into out: inout [Int]) {
-        if let id = table.pieceIds[Array(bytes)] {
+        if let id = table.pieceIds[bytes] {
             out.append(Int(id))
             return
         }

@@ -88,6 +88,30 @@ struct SentencePieceTests {
         #expect(tok.isEndOfGeneration(try #require(tok.vocabulary.eosId)))
     }
 
+    @Test("50 KB of multilingual text encodes well under 150 ms in release")
+    func speed() throws {
+        let tok = try Self.fixture()
+        let corpus = try #require(TokenizerFixtureIds.shared.cases["spm"]).map(\.text).joined(separator: "\n")
+        let text = String(repeating: corpus + "\n", count: 20)
+        #expect(text.utf8.count > 45_000)
+        var count = 0
+        var best = Double.infinity
+        for _ in 0..<3 {
+            let start = ContinuousClock.now
+            count = tok.encode(text).count
+            let d = ContinuousClock.now - start
+            best = min(best, Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18)
+        }
+        #expect(count > 10_000)
+        #if DEBUG
+        let limit = 5.0      // unoptimised build: only catch pathological slowness
+        #else
+        let limit = 0.15
+        #endif
+        print("SentencePiece encode \(text.utf8.count) bytes -> \(count) tokens: \(String(format: "%.1f", best * 1000)) ms")
+        #expect(best < limit)
+    }
+
     /// `▁`-spelled vocabulary: the characters, merges with chosen scores, and byte tokens for 'x'.
     static func handMade(scores ab: Float, _ bc: Float) throws -> Tokenizer {
         let tokens = ["<unk>", "<s>", "</s>", "<0x78>", "\u{2581}", "a", "b", "c", "ab", "bc", "\u{2581}a"]
