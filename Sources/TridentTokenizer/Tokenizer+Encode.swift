@@ -51,7 +51,8 @@ extension Tokenizer {
     }
 
     /// Splits `utf8` at literal occurrences of special tokens, longest tokens first
-    /// (llama.cpp's `tokenizer_st_partition`).
+    /// (llama.cpp's `tokenizer_st_partition`); tokens in ``TokenizerVocabulary/stripLeft`` /
+    /// ``TokenizerVocabulary/stripRight`` also take the whitespace before / after them.
     func partition(_ utf8: [UInt8], parseSpecial: Bool) -> [Fragment] {
         var fragments: [Fragment] = utf8.isEmpty ? [] : [.text(0..<utf8.count)]
         for id in specialIds where vocabulary.tokenTypes[id].isMatchedInText(parseSpecial: parseSpecial) {
@@ -63,10 +64,14 @@ extension Tokenizer {
                 guard case .text(let range) = fragment else { updated.append(fragment); continue }
                 var start = range.lowerBound
                 var i = start
+                let lstrip = vocabulary.stripLeft.contains(id), rstrip = vocabulary.stripRight.contains(id)
                 while let hit = Self.find(needle, in: utf8, from: i, to: range.upperBound) {
-                    if hit > start { updated.append(.text(start..<hit)) }
+                    var leftEnd = hit
+                    while lstrip && leftEnd > start && Self.isSpace(utf8[leftEnd - 1]) { leftEnd -= 1 }
+                    if leftEnd > start { updated.append(.text(start..<leftEnd)) }
                     updated.append(.token(id))
                     start = hit + needle.count
+                    while rstrip && start < range.upperBound && Self.isSpace(utf8[start]) { start += 1 }
                     i = start
                     changed = true
                 }
@@ -76,6 +81,10 @@ extension Tokenizer {
         }
         return fragments
     }
+
+    /// C `isspace`: what llama.cpp strips around lstrip/rstrip special tokens.
+    @inline(__always)
+    static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || (0x09...0x0D).contains(b) }
 
     /// First index >= `from` where `needle` occurs entirely before `end`.
     static func find(_ needle: [UInt8], in haystack: [UInt8], from: Int, to end: Int) -> Int? {

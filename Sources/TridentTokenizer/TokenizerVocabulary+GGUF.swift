@@ -80,7 +80,21 @@ extension TokenizerVocabulary {
                   chatTemplate: try Self.optionalString(metadata, K.chatTemplate),
                   scores: try Self.optionalScores(metadata, count: tokens.count),
                   unknownId: try Self.optionalId(metadata, K.unknown, count: tokens.count),
-                  addSpacePrefix: try Self.optionalBool(metadata, K.addSpacePrefix) ?? sentencePiece)
+                  addSpacePrefix: try Self.optionalBool(metadata, K.addSpacePrefix) ?? sentencePiece,
+                  stripRight: Self.phi3StripRight(metadata, tokens: tokens, types: types))
+    }
+
+    /// llama.cpp's rule for Phi-3 (by `general.name`): its special tokens and `</s>` swallow
+    /// the whitespace after them, except `<unk>`, `<s>` and `<|endoftext|>`.
+    private static func phi3StripRight(_ md: [String: GGUFValue], tokens: [String], types: [TokenType]) -> Set<Int> {
+        let name = md["general.name"]?.string?.lowercased() ?? ""
+        guard name.contains("phi-3") || name.contains("phi3") else { return [] }
+        var ids = Set<Int>()
+        for (id, text) in tokens.enumerated() {
+            let special = [.control, .userDefined, .unknown].contains(types[id]) && !text.isEmpty
+            if (special || text == "</s>") && !["<unk>", "<s>", "<|endoftext|>"].contains(text) { ids.insert(id) }
+        }
+        return ids
     }
 
     /// `tokenizer.ggml.scores`: one float per token, or empty when absent.

@@ -32,7 +32,7 @@ extension TokenizerVocabulary {
             }
         }
         var (tokens, types) = try Self.vocabularyTokens(model)
-        try Self.addTokens(json["added_tokens"] ?? .array([]), to: &tokens, types: &types)
+        let strips = try Self.addTokens(json["added_tokens"] ?? .array([]), to: &tokens, types: &types)
         let merges = try Self.merges(model["merges"] ?? .array([]))
         let components = try HuggingFaceComponents(json)
         let sentencePiece = components.family == .sentencePiece
@@ -60,7 +60,7 @@ extension TokenizerVocabulary {
                   scores: [], unknownId: unknownId, addSpacePrefix: components.addSpacePrefix,
                   ignoreMerges: model["ignore_merges"]?.bool ?? false,
                   spacePrefixRule: components.spacePrefixRule,
-                  normalizeNFC: components.normalizeNFC)
+                  normalizeNFC: components.normalizeNFC, stripLeft: strips.left, stripRight: strips.right)
     }
 
     private static func invalid(_ reason: String, file: String = "tokenizer.json") -> TokenizerError {
@@ -94,8 +94,10 @@ extension TokenizerVocabulary {
     }
 
     /// `added_tokens`: `special` ones become control tokens, the others user-defined; an id past
-    /// the vocabulary extends it.
-    private static func addTokens(_ added: HuggingFaceJSON, to tokens: inout [String], types: inout [TokenType]) throws(TokenizerError) {
+    /// the vocabulary extends it. Returns the ids with `lstrip` / `rstrip` set.
+    private static func addTokens(_ added: HuggingFaceJSON, to tokens: inout [String],
+                                  types: inout [TokenType]) throws(TokenizerError) -> (left: Set<Int>, right: Set<Int>) {
+        var left = Set<Int>(), right = Set<Int>()
         guard let list = added.array else { throw invalid("'added_tokens' should be an array") }
         for (i, entry) in list.enumerated() {
             guard let id = entry["id"]?.int, id >= 0, id < 16_777_216, let content = entry["content"]?.string, !content.isEmpty else {
@@ -104,7 +106,10 @@ extension TokenizerVocabulary {
             while tokens.count <= id { tokens.append("[PAD\(tokens.count)]"); types.append(.unused) }
             tokens[id] = content
             types[id] = entry["special"]?.bool == true ? .control : .userDefined
+            if entry["lstrip"]?.bool == true { left.insert(id) }
+            if entry["rstrip"]?.bool == true { right.insert(id) }
         }
+        return (left, right)
     }
 
     /// `model.merges`: strings "a b" or pairs ["a", "b"] (tokenizers >= 0.20), as "a b".

@@ -40,6 +40,12 @@ public struct TokenizerVocabulary: Sendable, Equatable {
     public var ignoreMerges: Bool?
     /// SentencePiece: which text fragments get the prefix space when ``addSpacePrefix`` is set.
     public var spacePrefixRule: SpacePrefixRule
+    /// Special tokens that swallow the whitespace before them when matched in text (Hugging Face
+    /// added-token `lstrip`).
+    public var stripLeft: Set<Int>
+    /// Special tokens that swallow the whitespace after them when matched in text (`rstrip`;
+    /// llama.cpp sets it for Phi-3's special tokens).
+    public var stripRight: Set<Int>
     /// Unicode NFC-normalize text before encoding (Hugging Face `NFC` normalizer, Qwen 2).
     public var normalizeNFC: Bool
 
@@ -49,7 +55,8 @@ public struct TokenizerVocabulary: Sendable, Equatable {
                 bosId: Int? = nil, eosId: Int? = nil, eotId: Int? = nil, padId: Int? = nil,
                 addBOS: Bool = false, addEOS: Bool = false, chatTemplate: String? = nil,
                 scores: [Float] = [], unknownId: Int? = nil, addSpacePrefix: Bool = false,
-                ignoreMerges: Bool? = nil, spacePrefixRule: SpacePrefixRule = .everyFragment, normalizeNFC: Bool = false) {
+                ignoreMerges: Bool? = nil, spacePrefixRule: SpacePrefixRule = .everyFragment, normalizeNFC: Bool = false,
+                stripLeft: Set<Int> = [], stripRight: Set<Int> = []) {
         self.model = model
         self.preTokenizer = preTokenizer
         self.tokens = tokens
@@ -68,6 +75,8 @@ public struct TokenizerVocabulary: Sendable, Equatable {
         self.ignoreMerges = ignoreMerges
         self.spacePrefixRule = spacePrefixRule
         self.normalizeNFC = normalizeNFC
+        self.stripLeft = stripLeft
+        self.stripRight = stripRight
     }
 
     /// Number of tokens.
