@@ -38,10 +38,16 @@ extension PreTokenizer {
     func sequencePieces(_ t: ClassifiedText) -> [Range<Int>] {
         var p = t.end > 0 ? [0..<t.end] : []
         switch self {
-        case .falcon, .bpeDefault:
+        case .falcon:
             p = Self.refine(t, p) { Self.run($0, $1, $2, Self.isPunctuationOrASCIISymbol) }  // [\p{P}\$\+<=>\^~\|`]+
             p = Self.refineGPT2(t, p)
-            if self == .bpeDefault { p = Self.refine(t, p) { Self.run($0, $1, $2) { t, i in t.classes[i] == .number } } }
+            p = Self.refine(t, p, Self.asciiDigitTriple)                                    // [0-9][0-9][0-9]
+        case .bpeDefault:                                                                   // [\p{P}\$\+<=>\^~\|]+ (no `)
+            p = Self.refine(t, p) { t, i, end in
+                Self.run(t, i, end) { t, k in t.scalars[k] != "`" && Self.isPunctuationOrASCIISymbol(t, k) }
+            }
+            p = Self.refineGPT2(t, p)
+            p = Self.refine(t, p) { Self.run($0, $1, $2) { t, i in t.classes[i] == .number } }  // \p{N}+
             p = Self.refine(t, p, Self.asciiDigitTriple)                                    // [0-9][0-9][0-9]
         case .deepseekCoder:
             p = Self.refine(t, p, Self.newline)                                             // [\r\n]
