@@ -1,6 +1,7 @@
 /// Everything a tokenizer needs, as plain values (independent of the file it came from).
 ///
-/// Build one from GGUF metadata with ``init(metadata:)`` or directly in tests. Token ids are
+/// Build one from GGUF metadata with ``init(metadata:)``, from a Hugging Face `tokenizer.json`
+/// with ``init(huggingFaceJSON:config:)``, or directly in tests. Token ids are
 /// indices into ``tokens``.
 public struct TokenizerVocabulary: Sendable, Equatable {
     /// Tokenizer family (`tokenizer.ggml.model`): `gpt2` (byte-level BPE) or `llama`
@@ -14,6 +15,7 @@ public struct TokenizerVocabulary: Sendable, Equatable {
     /// One type per token.
     public var tokenTypes: [TokenType]
     /// BPE merges in priority order, each "left right" (split at the first space after position 0).
+    /// A `llama` vocabulary without ``scores`` (from a Hugging Face tokenizer.json) merges by these ranks.
     public var merges: [String]
     /// Beginning-of-sequence token, prepended when ``addBOS`` is true.
     public var bosId: Int?
