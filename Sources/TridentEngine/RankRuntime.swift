@@ -103,9 +103,9 @@ public final class RankRuntime: @unchecked Sendable {
         let placement = try ModelPlacement(configuration: configuration, layout: layout,
                                            pipelineLayers: pipelineLayers, slotsPerReplica: slotsPerReplica)
         let me = layout.coordinates(of: rank)
-        try ModelSupport(file: file!).check()
+        try files!.checkSupported()
         let plan = try ShardingPlan(configuration: configuration, tensorParallelSize: layout.tensor, rank: me.tensor,
-                                    alignment: ShardingPlan.mlpAlignment(in: file!, layerCount: configuration.layerCount))
+                                    alignment: files!.mlpAlignment)
         let layers = placement.partition.layers(forStage: me.pipeline)
         let first = me.pipeline == 0, last = me.pipeline == layout.pipeline - 1
         let weights: LlamaWeights

@@ -13,21 +13,37 @@ public enum PreTokenizer: Sendable, Equatable {
     case llama3
     /// Qwen 2: as Llama 3 but every number scalar is its own piece.
     case qwen2
+    /// Falcon: punctuation runs, then GPT-2, then ASCII digit triples split out.
+    case falcon
+    /// llama.cpp's `default` BPE pre-tokenizer: as Falcon plus number runs before the triples.
+    case bpeDefault
+    /// DeepSeek LLM: newlines, cased-letter runs, punctuation runs, trailing spaces, CJK runs, number runs.
+    case deepseekLLM
+    /// DeepSeek Coder: newlines, letter runs, punctuation runs, CJK runs, single numbers.
+    case deepseekCoder
+    /// No split: the whole text is one piece (SentencePiece vocabularies merge across words).
+    case wholeText
 
     /// Maps a `tokenizer.ggml.pre` name; nil when unsupported.
     public init?(name: String) {
         switch name {
-        case "gpt-2", "gpt2", "phi-2", "mpt", "olmo": self = .gpt2
-        case "smollm", "starcoder", "refact", "codeshell": self = .digitsThenGPT2
-        case "llama3", "llama-bpe", "llama-v3": self = .llama3
-        case "qwen2": self = .qwen2
+        case "gpt-2", "gpt2", "phi-2", "mpt", "olmo", "roberta-bpe": self = .gpt2
+        case "smollm", "starcoder", "refact", "codeshell", "command-r": self = .digitsThenGPT2
+        case "llama3", "llama-bpe", "llama-v3", "falcon3": self = .llama3
+        case "qwen2", "deepseek-r1-qwen", "megrez": self = .qwen2
+        case "falcon": self = .falcon
+        case "default": self = .bpeDefault
+        case "deepseek-llm": self = .deepseekLLM
+        case "deepseek-coder": self = .deepseekCoder
         default: return nil
         }
     }
 
     /// The names ``init(name:)`` accepts.
-    public static let supportedNames = ["gpt-2", "phi-2", "mpt", "olmo", "smollm", "starcoder", "refact",
-                                        "codeshell", "llama3", "llama-bpe", "llama-v3", "qwen2"]
+    public static let supportedNames = ["gpt-2", "phi-2", "mpt", "olmo", "roberta-bpe", "smollm", "starcoder",
+                                        "refact", "codeshell", "command-r", "llama3", "llama-bpe", "llama-v3",
+                                        "falcon3", "qwen2", "deepseek-r1-qwen", "megrez", "falcon", "default",
+                                        "deepseek-llm", "deepseek-coder"]
 
     /// llama.cpp adds BOS by default (when the GGUF does not say) only for Llama 3.
     var addsBOSByDefault: Bool { self == .llama3 }
@@ -50,6 +66,10 @@ public enum PreTokenizer: Sendable, Equatable {
     /// Calls `emit` with the scalar range of each piece of `text[0..<text.end]`, in order.
     func split(_ text: ClassifiedText, emit: (Range<Int>) -> Void) {
         switch self {
+        case .wholeText:
+            if text.end > 0 { emit(0..<text.end) }
+        case .falcon, .bpeDefault, .deepseekLLM, .deepseekCoder:
+            for piece in sequencePieces(text) { emit(piece) }
         case .gpt2:
             Self.scan(text, from: 0, emit: emit, match: Self.gpt2Match)
         case .llama3:
@@ -75,7 +95,7 @@ public enum PreTokenizer: Sendable, Equatable {
     }
 
     /// Repeatedly applies `match` (which returns the end of the piece starting at its index).
-    private static func scan(_ text: ClassifiedText, from start: Int, emit: (Range<Int>) -> Void,
+    static func scan(_ text: ClassifiedText, from start: Int, emit: (Range<Int>) -> Void,
                              match: (ClassifiedText, Int) -> Int) {
         var i = start
         while i < text.end {

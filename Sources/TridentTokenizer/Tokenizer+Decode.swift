@@ -13,9 +13,23 @@ extension Tokenizer {
     /// Text of a token sequence. Invalid UTF-8 (e.g. a sequence cut inside a character)
     /// becomes U+FFFD, as Python's `errors="replace"` does.
     /// - Precondition: every id is inside the vocabulary.
+    ///
+    /// SentencePiece vocabularies with ``TokenizerVocabulary/addSpacePrefix`` drop the space
+    /// that encoding prepended: one leading space of the first token that yields text (after
+    /// BOS or other tokens that decode to nothing), as `sentencepiece` does, so that
+    /// `decode(encode(x)) == x`. Streaming (``StreamingDetokenizer``) continues a text and
+    /// keeps every space.
     public func decode(_ ids: [Int], renderSpecial: Bool = false) -> String {
         var bytes: [UInt8] = []
-        for id in ids { bytes.append(contentsOf: self.bytes(of: id, renderSpecial: renderSpecial)) }
+        var stripSpace = sentencePiece != nil && vocabulary.addSpacePrefix
+        for id in ids {
+            let piece = self.bytes(of: id, renderSpecial: renderSpecial)
+            if stripSpace, !piece.isEmpty {
+                stripSpace = false
+                if piece[0] == 0x20 { bytes.append(contentsOf: piece.dropFirst()); continue }
+            }
+            bytes.append(contentsOf: piece)
+        }
         return String(decoding: bytes, as: UTF8.self)
     }
 }

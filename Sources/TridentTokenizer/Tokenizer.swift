@@ -1,5 +1,6 @@
-/// Byte-level BPE tokenizer (GPT-2 style, GGUF `tokenizer.ggml.model = gpt2`), matching
-/// llama.cpp's `llama_tokenize` / `llama_token_to_piece`.
+/// Byte-level BPE (GPT-2 style, GGUF `tokenizer.ggml.model = gpt2`) or SentencePiece
+/// (`tokenizer.ggml.model = llama`) tokenizer, matching llama.cpp's `llama_tokenize` /
+/// `llama_token_to_piece`.
 ///
 /// Immutable after construction and `Sendable`: one instance can serve many threads.
 /// Token ids are `Int` indices into ``vocabulary``'s tokens.
@@ -13,6 +14,8 @@ public struct Tokenizer: Sendable {
 
     let byteLevel: ByteLevelMapping
     let mergeTable: BPEMergeTable
+    /// Set for SentencePiece vocabularies, which encode with scored merges instead of BPE ranks.
+    let sentencePiece: SentencePieceTable?
     let tokenToId: [String: Int]
     /// Raw bytes each token decodes to when special tokens are not rendered. [vocab]
     let pieceBytes: [[UInt8]]
@@ -24,12 +27,17 @@ public struct Tokenizer: Sendable {
     let parsedChatTemplate: Result<ChatTemplate, ChatTemplateError>?
 
     /// Builds the tokenizer's lookup tables.
-    /// - Throws: ``TokenizerError/unsupportedModel(_:)`` unless the model is `gpt2`,
-    ///   ``TokenizerError/unsupportedPreTokenizer(_:)`` for an unknown pre-tokenizer name,
+    /// - Throws: ``TokenizerError/unsupportedModel(_:)`` unless the model is `gpt2` or `llama`,
+    ///   ``TokenizerError/unsupportedPreTokenizer(_:)`` for an unknown BPE pre-tokenizer name,
     ///   ``TokenizerError/lengthMismatch(key:expected:found:)`` if token types do not match tokens.
     public init(vocabulary: TokenizerVocabulary) throws(TokenizerError) {
-        guard vocabulary.model == "gpt2" else { throw TokenizerError.unsupportedModel(vocabulary.model) }
-        guard let pre = PreTokenizer(name: vocabulary.preTokenizer) else {
+        let isSentencePiece: Bool
+        switch vocabulary.model {
+        case "gpt2": isSentencePiece = false
+        case "llama": isSentencePiece = true
+        default: throw TokenizerError.unsupportedModel(vocabulary.model)
+        }
+        guard let pre = isSentencePiece ? .wholeText : PreTokenizer(name: vocabulary.preTokenizer) else {
             throw TokenizerError.unsupportedPreTokenizer(vocabulary.preTokenizer)
         }
         guard !vocabulary.tokens.isEmpty else { throw TokenizerError.emptyVocabulary }
@@ -40,7 +48,8 @@ public struct Tokenizer: Sendable {
         }
         let size = vocabulary.tokens.count
         for (key, id) in [(GGUFTokenizerKey.bos, vocabulary.bosId), (GGUFTokenizerKey.eos, vocabulary.eosId),
-                          (GGUFTokenizerKey.eot, vocabulary.eotId), (GGUFTokenizerKey.pad, vocabulary.padId)] {
+                          (GGUFTokenizerKey.eot, vocabulary.eotId), (GGUFTokenizerKey.pad, vocabulary.padId),
+                          (GGUFTokenizerKey.unknown, vocabulary.unknownId)] {
             if let id, id < 0 || id >= size {
                 throw TokenizerError.tokenIdOutOfRange(key: key, id: id, vocabularySize: size)
             }
@@ -56,11 +65,18 @@ public struct Tokenizer: Sendable {
         self.mergeTable = BPEMergeTable(tokens: vocabulary.tokens, tokenToId: tokenToId,
                                         merges: vocabulary.merges, byteLevel: byteLevel)
         self.literalBytes = vocabulary.tokens.map { Array($0.utf8) }
-        self.pieceBytes = zip(vocabulary.tokens, vocabulary.tokenTypes).map { text, type in
-            switch type {
-            case .control, .unknown: return []
-            case .userDefined: return Array(text.utf8)
-            case .normal, .unused, .byte: return byteLevel.decode(text)
+        if isSentencePiece {
+            let table = try SentencePieceTable(vocabulary)
+            self.sentencePiece = table
+            self.pieceBytes = Self.sentencePieceBytes(vocabulary)
+        } else {
+            self.sentencePiece = nil
+            self.pieceBytes = zip(vocabulary.tokens, vocabulary.tokenTypes).map { text, type in
+                switch type {
+                case .control, .unknown: return []
+                case .userDefined: return Array(text.utf8)
+                case .normal, .unused, .byte: return byteLevel.decode(text)
+                }
             }
         }
         let literal = self.literalBytes

@@ -18,6 +18,13 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
     case tokenIdOutOfRange(key: String, id: Int, vocabularySize: Int)
     /// The vocabulary is empty.
     case emptyVocabulary
+    /// A byte-typed token whose text is not `<0xNN>`.
+    case invalidByteToken(index: Int, text: String)
+    /// A Hugging Face tokenizer file is not valid JSON or lacks a required field.
+    case invalidJSON(file: String, reason: String)
+    /// A Hugging Face tokenizer component (model type, pre-tokenizer, regex, normalizer,
+    /// decoder) that this module does not implement; `path` locates it in the file.
+    case unsupportedComponent(file: String, path: String, found: String, supported: String)
 
     public var description: String {
         switch self {
@@ -26,7 +33,7 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
         case .wrongMetadataType(let key, let expected, let found):
             return "tokenizer metadata: key '\(key)' should be \(expected), found \(found)"
         case .unsupportedModel(let name):
-            return "tokenizer.ggml.model '\(name)' is not supported (supported: gpt2 byte-level BPE)"
+            return "tokenizer.ggml.model '\(name)' is not supported (supported: gpt2 byte-level BPE, llama SentencePiece)"
         case .unsupportedPreTokenizer(let name):
             return "tokenizer.ggml.pre '\(name)' is not supported (supported: \(PreTokenizer.supportedNames.joined(separator: ", ")))"
         case .lengthMismatch(let key, let expected, let found):
@@ -37,6 +44,12 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
             return "tokenizer metadata: '\(key)' = \(id) is outside the vocabulary of \(size) tokens"
         case .emptyVocabulary:
             return "tokenizer metadata: 'tokenizer.ggml.tokens' is empty"
+        case .invalidJSON(let file, let reason):
+            return "\(file): \(reason)"
+        case .unsupportedComponent(let file, let path, let found, let supported):
+            return "\(file): \(path) is \(found), which is not supported (supported: \(supported))"
+        case .invalidByteToken(let index, let text):
+            return "tokenizer metadata: token \(index) '\(text)' has the byte type, expected text <0xNN>"
         }
     }
 }

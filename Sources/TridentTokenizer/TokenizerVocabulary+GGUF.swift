@@ -14,6 +14,9 @@ enum GGUFTokenizerKey {
     static let addBOS = "tokenizer.ggml.add_bos_token"
     static let addEOS = "tokenizer.ggml.add_eos_token"
     static let chatTemplate = "tokenizer.chat_template"
+    static let scores = "tokenizer.ggml.scores"
+    static let unknown = "tokenizer.ggml.unknown_token_id"
+    static let addSpacePrefix = "tokenizer.ggml.add_space_prefix"
 }
 
 extension TokenizerVocabulary {
@@ -21,8 +24,10 @@ extension TokenizerVocabulary {
     ///
     /// Required: `tokenizer.ggml.model`, `tokenizer.ggml.tokens`. Optional: `.pre` (default
     /// `default`), `.token_type` (default all normal), `.merges`, `.bos/.eos/.eot/.padding_token_id`,
-    /// `.add_bos_token` (default false, true for the llama3 pre-tokenizer as in llama.cpp),
-    /// `.add_eos_token` (default false), `tokenizer.chat_template`.
+    /// `.add_bos_token` (default false, true for the llama3 pre-tokenizer and for SentencePiece
+    /// `llama` vocabularies, as in llama.cpp), `.add_eos_token` (default false),
+    /// `tokenizer.chat_template`, `.scores` (SentencePiece), `.unknown_token_id`,
+    /// `.add_space_prefix` (default true for `llama`, false otherwise).
     /// - Throws: ``TokenizerError`` naming the offending key when a value is missing, has the
     ///   wrong type, disagrees in length with the token list, or is out of range.
     public init(metadata: [String: GGUFValue]) throws(TokenizerError) {
@@ -64,14 +69,53 @@ extension TokenizerVocabulary {
             merges = array
         }
         let kind = PreTokenizer(name: pre)
+        let sentencePiece = model == "llama"
         self.init(model: model, preTokenizer: pre, tokens: tokens, tokenTypes: types, merges: merges,
                   bosId: try Self.optionalId(metadata, K.bos, count: tokens.count),
                   eosId: try Self.optionalId(metadata, K.eos, count: tokens.count),
                   eotId: try Self.optionalId(metadata, K.eot, count: tokens.count),
                   padId: try Self.optionalId(metadata, K.pad, count: tokens.count),
-                  addBOS: try Self.optionalBool(metadata, K.addBOS) ?? (kind?.addsBOSByDefault ?? false),
+                  addBOS: try Self.optionalBool(metadata, K.addBOS) ?? (sentencePiece || (kind?.addsBOSByDefault ?? false)),
                   addEOS: try Self.optionalBool(metadata, K.addEOS) ?? false,
-                  chatTemplate: try Self.optionalString(metadata, K.chatTemplate))
+                  chatTemplate: try Self.optionalString(metadata, K.chatTemplate),
+                  scores: try Self.optionalScores(metadata, count: tokens.count),
+                  unknownId: try Self.optionalId(metadata, K.unknown, count: tokens.count),
+                  addSpacePrefix: try Self.optionalBool(metadata, K.addSpacePrefix) ?? sentencePiece,
+                  stripRight: Self.phi3StripRight(metadata, tokens: tokens, types: types))
+    }
+
+    /// llama.cpp's rule for Phi-3 (by `general.name`): its special tokens and `</s>` swallow
+    /// the whitespace after them, except `<unk>`, `<s>` and `<|endoftext|>`.
+    private static func phi3StripRight(_ md: [String: GGUFValue], tokens: [String], types: [TokenType]) -> Set<Int> {
+        let name = md["general.name"]?.string?.lowercased() ?? ""
+        guard name.contains("phi-3") || name.contains("phi3") else { return [] }
+        var ids = Set<Int>()
+        for (id, text) in tokens.enumerated() {
+            let special = [.control, .userDefined, .unknown].contains(types[id]) && !text.isEmpty
+            if (special || text == "</s>") && !["<unk>", "<s>", "<|endoftext|>"].contains(text) { ids.insert(id) }
+        }
+        return ids
+    }
+
+    /// `tokenizer.ggml.scores`: one float per token, or empty when absent.
+    private static func optionalScores(_ md: [String: GGUFValue], count: Int) throws(TokenizerError) -> [Float] {
+        typealias K = GGUFTokenizerKey
+        guard let value = md[K.scores] else { return [] }
+        guard let array = value.array else {
+            throw TokenizerError.wrongMetadataType(key: K.scores, expected: "an array of floats", found: kind(of: value))
+        }
+        guard array.count == count else {
+            throw TokenizerError.lengthMismatch(key: K.scores, expected: count, found: array.count)
+        }
+        var scores = [Float](repeating: 0, count: count)
+        for (i, element) in array.enumerated() {
+            guard let v = element.double else {
+                throw TokenizerError.wrongMetadataType(key: "\(K.scores)[\(i)]", expected: "a float",
+                                                       found: kind(of: element))
+            }
+            scores[i] = Float(v)
+        }
+        return scores
     }
 
     private static func requiredString(_ md: [String: GGUFValue], _ key: String) throws(TokenizerError) -> String {

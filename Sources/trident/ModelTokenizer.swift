@@ -17,9 +17,12 @@ enum ModelTokenizer {
         return try huggingFace(file)
     }
 
-    /// Reads a Hugging Face `tokenizer.json` (seam for the tokenizer.json reader: until it is
-    /// wired here, directories run only where no text is tokenized, e.g. `bench model`).
+    /// Reads a Hugging Face `tokenizer.json`, with the `tokenizer_config.json` beside it when
+    /// there is one (special tokens, `add_bos_token`, chat template).
     static func huggingFace(_ file: String) throws -> Tokenizer {
-        throw ExitMessage("'\(file)': reading tokenizer.json is not available in this build")
+        let url = URL(fileURLWithPath: file)
+        let config = url.deletingLastPathComponent().appendingPathComponent("tokenizer_config.json")
+        return try Tokenizer.load(tokenizerJSON: url,
+                                  tokenizerConfig: FileManager.default.fileExists(atPath: config.path) ? config : nil)
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TridentFormats
+import TridentModel
 import TridentTokenizer
 
 /// `trident tokenize`: the token ids of a text given as an argument, `--text`, `--file`, or
@@ -11,7 +12,8 @@ struct TokenizeCommand: ParsableCommand {
         abstract: "Print the token ids of a text (argument, --text, --file, or standard input).",
         discussion: "A text starting with '-' goes after '--' or in --text: trident tokenize -m M -- -x")
 
-    @Option(name: [.long, .customShort("m")], help: "Path to a GGUF model file.")
+    @Option(name: [.long, .customShort("m")],
+            help: "Path to a GGUF model file, or a Hugging Face directory with tokenizer.json.")
     var model: String
 
     @Argument(help: "Text to tokenize; '-' reads standard input.")
@@ -27,7 +29,9 @@ struct TokenizeCommand: ParsableCommand {
     var noParseSpecial = false
 
     func validate() throws {
-        try OptionCheck.modelFile(model)
+        let tokenizerOnlyDirectory = ModelFiles.isDirectory(model)
+            && FileManager.default.fileExists(atPath: (model as NSString).appendingPathComponent("tokenizer.json"))
+        if !tokenizerOnlyDirectory { try OptionCheck.modelFile(model) }
         let given = [text, textOption, file].compactMap { $0 }.count
         guard given <= 1 else { throw ValidationError("give one text: an argument, --text or --file") }
         if given == 0 && isatty(STDIN_FILENO) != 0 {

@@ -106,8 +106,8 @@ struct VocabularyTests {
             try TokenizerVocabulary(metadata: md)
         }
         md = base
-        md["tokenizer.ggml.model"] = .string("llama")
-        #expect(throws: TokenizerError.unsupportedModel("llama")) { try Tokenizer(vocabulary: TokenizerVocabulary(metadata: md)) }
+        md["tokenizer.ggml.model"] = .string("bert")
+        #expect(throws: TokenizerError.unsupportedModel("bert")) { try Tokenizer(vocabulary: TokenizerVocabulary(metadata: md)) }
         md = base
         md["tokenizer.ggml.pre"] = .string("deepseek")
         #expect(throws: TokenizerError.unsupportedPreTokenizer("deepseek")) { try Tokenizer(vocabulary: TokenizerVocabulary(metadata: md)) }
