@@ -54,10 +54,24 @@ public struct GemmPlan {
         } else if !readyA && !prepackB {
             if a.rowStride != 1 { spanColumns = true } else { spanRows = true }
         }
-        rowTiles = spanRows ? 1 : Self.split(rowGroups, atMost: Self.maxRowGroups, threads: threads)
-        columnTiles = spanColumns ? 1 : Self.split(columnGroups, atMost: Self.maxColumnGroups,
-                                                  threads: spanRows ? threads : 1)
+        var rows = spanRows ? 1 : Self.split(rowGroups, atMost: Self.maxRowGroups, threads: threads)
+        var columns = spanColumns ? 1 : Self.split(columnGroups, atMost: Self.maxColumnGroups,
+                                                   threads: spanRows ? threads : 1)
+        // With several threads, at least `tilesPerThread` tiles each where the panels allow: a
+        // thread the OS descheduled mid-tile then holds up the others for a small tile only.
+        let wanted = threads > 1 ? Self.tilesPerThread * threads : 1
+        if rows * columns < wanted {
+            if !spanRows { rows = min(rowGroups, max(rows, (wanted + columns - 1) / columns)) }
+            if rows * columns < wanted && !spanColumns {
+                columns = min(columnGroups, max(columns, (wanted + rows - 1) / rows))
+            }
+        }
+        rowTiles = rows
+        columnTiles = columns
     }
+
+    /// Tiles per thread the split aims at, at least.
+    static let tilesPerThread = 4
 
     /// Tiles for `groups` panels: at least enough for `atMost` panels each, rounded up to a
     /// multiple of `threads` (while there are panels for them).
