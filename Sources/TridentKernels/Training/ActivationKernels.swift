@@ -33,14 +33,24 @@ extension Activation {
 }
 
 /// Forward and backward of the MLP activations over f32 buffers of `count` elements
-/// (any shape, e.g. `[tokens, intermediate]`), split over the pool in chunks.
+/// (any shape, e.g. `[tokens, intermediate]`), split over the pool in chunks. Gated SiLU runs
+/// 16 lanes at a time with `exp16` (within 2 ulp of `expf`; the tail and the other
+/// activations use the scalar functions).
 public enum ActivationKernels {
     /// Gated: `out = act(gate) · up`; `out` may alias `gate` or `up` (not needed for backward:
     /// the backward takes the saved `gate` and `up`).
     public static func gatedForward(_ activation: Activation, gate: UnsafePointer<Float>, up: UnsafePointer<Float>,
                                     out: UnsafeMutablePointer<Float>, count: Int, pool: ThreadPool) {
         pool.parallelChunks(count, granularity: 1024) { range in
-            for i in range { out[i] = activation.value(gate[i]) * up[i] }
+            var i = range.lowerBound
+            if activation == .silu {
+                while i + 16 <= range.upperBound {
+                    let g = load16(gate + i)
+                    store16(g / (1 + exp16(-g)) * load16(up + i), out + i)
+                    i += 16
+                }
+            }
+            while i < range.upperBound { out[i] = activation.value(gate[i]) * up[i]; i += 1 }
         }
     }
 
@@ -51,10 +61,23 @@ public enum ActivationKernels {
                                      gateGradient dGate: UnsafeMutablePointer<Float>,
                                      upGradient dUp: UnsafeMutablePointer<Float>, count: Int, pool: ThreadPool) {
         pool.parallelChunks(count, granularity: 1024) { range in
-            for i in range {
+            var i = range.lowerBound
+            if activation == .silu {
+                while i + 16 <= range.upperBound {
+                    let g = load16(gate + i), d = load16(dOut + i)
+                    let denominator = 1 + exp16(-g)
+                    let sigmoid = 1 / denominator
+                    let gradientGate = d * load16(up + i) * (sigmoid * (1 + g * (1 - sigmoid)))
+                    store16(d * (g / denominator), dUp + i)
+                    store16(gradientGate, dGate + i)
+                    i += 16
+                }
+            }
+            while i < range.upperBound {
                 let g = gate[i], u = up[i], d = dOut[i]
                 dGate[i] = d * u * activation.derivative(g)
                 dUp[i] = d * activation.value(g)
+                i += 1
             }
         }
     }

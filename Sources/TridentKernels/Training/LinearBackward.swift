@@ -4,7 +4,7 @@
 /// `y` and `dy` are `[tokens, outFeatures]`, all f32.
 ///
 /// These products are most of a training step's FLOPs; they run on `BlockedProduct`
-/// (cache-blocked, 4×32 register tiles, split over the pool). Sums are deterministic
+/// (packed panels, 12×32 or 6×16 register tiles, split over the pool). Sums are deterministic
 /// (each output element is owned by one thread and summed in a fixed order).
 public enum LinearBackward {
     /// Input gradient `dx = dy · W`: `dx` `[tokens, inFeatures]` is overwritten, or added to

@@ -1,7 +1,8 @@
 import TridentKernels
 
 /// An owned `[rows, columns]` float32 activation of a training forward or backward. Saved
-/// contexts keep the buffers their backward reads alive; they are freed with the context.
+/// contexts keep the buffers their backward reads alive; they are freed with the context, and
+/// their memory is recycled for the next buffer of the same size (`RecycledMemory`).
 public final class ActivationBuffer: @unchecked Sendable {
     public let rows: Int
     public let columns: Int
@@ -12,7 +13,7 @@ public final class ActivationBuffer: @unchecked Sendable {
         precondition(rows >= 0 && columns >= 0)
         self.rows = rows
         self.columns = columns
-        base = .allocate(capacity: max(rows * columns, 1))
+        base = RecycledMemory.take(max(rows * columns, 1))
         if zeroed { base.initialize(repeating: 0, count: max(rows * columns, 1)) }
     }
 
@@ -23,7 +24,7 @@ public final class ActivationBuffer: @unchecked Sendable {
         values.withUnsafeBufferPointer { base.update(from: $0.baseAddress!, count: values.count) }
     }
 
-    deinit { base.deallocate() }
+    deinit { RecycledMemory.give(base, max(rows * columns, 1)) }
 
     /// `rows * columns`.
     public var count: Int { rows * columns }

@@ -8,7 +8,8 @@ extension RowParallelLinear {
     public func trainingForward(_ x: ActivationBuffer, pass: TrainingPass) throws -> (ActivationBuffer, LinearContext) {
         precondition(x.columns == inputSize && weightParameter != nil, "row-parallel linear is not trainable")
         let y = ActivationBuffer(rows: x.rows, columns: outputSize)   // [T, outputs]
-        matmul(weight: weight.matrix, input: x.base, output: y.base, tokens: x.rows, pool: pass.pool)
+        LinearForward.forward(input: x.base, weight: weightParameter!.floats, output: y.base, tokens: x.rows,
+                              inFeatures: inputSize, outFeatures: outputSize, pool: pass.pool)
         try TensorParallelMappings.reduceFromRegion(y.buffer, group: pass.group)
         if let bias { VectorKernels.addBias(y.base, bias: bias.floats, rows: y.rows, columns: y.columns) }
         return (y, LinearContext(input: x))

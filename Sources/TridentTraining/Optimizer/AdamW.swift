@@ -68,19 +68,75 @@ public enum AdamW {
         let correction2Root = Float((1 - pow(Double(c.beta2), t)).squareRoot())
         let decayFactor = decay ? Float(1 - Double(learningRate) * Double(c.weightDecay)) : 1
         let oneMinusBeta1 = Float(1 - Double(c.beta1)), oneMinusBeta2 = Float(1 - Double(c.beta2))
+        let constants = AdamWConstants(decayFactor: decayFactor, oneMinusBeta1: oneMinusBeta1, beta2: c.beta2,
+                                       oneMinusBeta2: oneMinusBeta2, stepSize: stepSize,
+                                       correction2Root: correction2Root, eps: c.eps)
         state.firstMoment.withUnsafeMutableBufferPointer { mBuffer in
             state.secondMoment.withUnsafeMutableBufferPointer { vBuffer in
                 let m = mBuffer.baseAddress!, v = vBuffer.baseAddress!
                 pool.parallelChunks(count, granularity: 1024) { range in
-                    for i in range {
-                        let g = gradient[i]
-                        let p = parameter[i] * decayFactor
-                        m[i] += oneMinusBeta1 * (g - m[i])            // exp_avg.lerp_(grad, 1 - β1)
-                        v[i] = c.beta2 * v[i] + oneMinusBeta2 * g * g
-                        parameter[i] = p - stepSize * (m[i] / (v[i].squareRoot() / correction2Root + c.eps))
-                    }
+                    constants.update(range, parameter: parameter, gradient: gradient, m: m, v: v)
                 }
             }
         }
     }
+}
+
+/// The per-step scalars of one AdamW update, and the elementwise update itself: 16 lanes at a
+/// time with exactly the scalar tail's operations in the same order (no fused multiply-adds),
+/// so every element gets the same bits either way.
+struct AdamWConstants {
+    let decayFactor: Float, oneMinusBeta1: Float, beta2: Float, oneMinusBeta2: Float
+    let stepSize: Float, correction2Root: Float, eps: Float
+
+    typealias V = SIMD16<Float>
+
+    @inline(__always)
+    func update(_ range: Range<Int>, parameter: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>,
+                m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>) {
+        var i = range.lowerBound
+        let decay = V(repeating: decayFactor), a1 = V(repeating: oneMinusBeta1), b2 = V(repeating: beta2)
+        let a2 = V(repeating: oneMinusBeta2), size = V(repeating: stepSize), root = V(repeating: correction2Root)
+        let epsilon = V(repeating: eps)
+        while i + 16 <= range.upperBound {
+            let g = Self.load(gradient + i)
+            let p = Self.load(parameter + i) * decay
+            var mi = Self.load(m + i), vi = Self.load(v + i)
+            mi = mi + a1 * (g - mi)
+            vi = b2 * vi + a2 * g * g
+            Self.store(mi, m + i)
+            Self.store(vi, v + i)
+            Self.store(p - size * (mi / (Self.squareRoot(vi) / root + epsilon)), parameter + i)
+            i += 16
+        }
+        while i < range.upperBound {
+            let g = gradient[i]
+            let p = parameter[i] * decayFactor
+            m[i] += oneMinusBeta1 * (g - m[i])            // exp_avg.lerp_(grad, 1 - β1)
+            v[i] = beta2 * v[i] + oneMinusBeta2 * g * g
+            parameter[i] = p - stepSize * (m[i] / (v[i].squareRoot() / correction2Root + eps))
+            i += 1
+        }
+    }
+
+    /// Lane-wise square root of values ≥ 0 (or NaN). On Linux `squareRoot()` calls `sqrtf` for
+    /// negative inputs (to set errno), which keeps LLVM from vectorising it (`SIMD.squareRoot()`
+    /// too: 16 guarded scalar roots); with negatives mapped to 0 first the guard folds away and
+    /// the loop becomes `vsqrtps`. Same result for every `x ≥ 0`, -0 and NaN.
+    @inline(__always)
+    static func squareRoot(_ x: V) -> V {
+        var r = x
+        for i in 0..<16 {
+            let nonNegative = x[i] < 0 ? 0 : x[i]
+            r[i] = nonNegative.squareRoot()
+        }
+        return r
+    }
+
+    @inline(__always)
+    static func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+    @inline(__always)
+    static func load(_ p: UnsafeMutablePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+    @inline(__always)
+    static func store(_ x: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: x, as: V.self) }
 }

@@ -1,8 +1,8 @@
 import Testing
 @testable import TridentKernels
 
-/// `LinearBackward` against the naive Double reference (awkward sizes: tails of the 4×32 and
-/// 4×16 tiles, the 256 depth block, the 32×128 work tiles) and against finite differences.
+/// `LinearBackward` against the naive Double reference (awkward sizes: tails of the 12×32 and
+/// 6×16 tiles, the 256 depth block, the work tiles) and against finite differences.
 @Suite struct LinearBackwardTests {
     static let shapes: [(tokens: Int, inFeatures: Int, outFeatures: Int)] = [
         (1, 1, 1), (5, 3, 7), (37, 45, 33), (4, 130, 70), (70, 17, 300), (33, 161, 5),
