@@ -160,6 +160,7 @@ public final class EngineLoop: @unchecked Sendable {
         logger.info("engine ready", metadata: ["capacity": "\(scheduler.runner.capacity)",
                                                "slots": "\(scheduler.runner.slotCount)"])
         var lastStatistics = DispatchTime.now()
+        var wentIdle = true
         do {
             while true {
                 guard let work = waitForWork(busy: scheduler.hasWork) else { break }
@@ -185,9 +186,15 @@ public final class EngineLoop: @unchecked Sendable {
                 if scheduler.hasWork {
                     let events = try scheduler.step()
                     deliver(events, tickets: &tickets, ids: &ids, streams: &streams)
-                } else if let statistics, DispatchTime.now().uptimeNanoseconds - lastStatistics.uptimeNanoseconds > 1_000_000_000 {
+                    wentIdle = !scheduler.hasWork
+                }
+                // Statistics (a collective) only between steps with nothing outstanding: as soon
+                // as the engine goes idle, then at every idle tick.
+                if !scheduler.hasWork, let statistics,
+                   wentIdle || DispatchTime.now().uptimeNanoseconds - lastStatistics.uptimeNanoseconds > 1_000_000_000 {
                     metrics.record(ranks: try statistics())
                     lastStatistics = DispatchTime.now()
+                    wentIdle = false
                 }
                 publish(scheduler)
             }

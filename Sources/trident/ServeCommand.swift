@@ -66,6 +66,13 @@ struct ServeCommand: ParsableCommand, RunsRanks {
         var session = ParallelSession(model: model, parallel: parallel, capacity: context)
         session.slotsPerReplica = maxSequences
         guard try drivesHere() else {
+            // A worker rank leaves SIGTERM/SIGINT (forwarded by the launcher or mpirun) to rank 0,
+            // which drains and then shuts the workers down; a launcher that stops a failed job
+            // follows up with SIGKILL.
+            if try isWorkerRank() {
+                signal(SIGTERM, SIG_IGN)
+                signal(SIGINT, SIG_IGN)
+            }
             _ = try session.run { _ in }  // a launching parent or a worker rank: no HTTP here
             return
         }
@@ -80,7 +87,8 @@ struct ServeCommand: ParsableCommand, RunsRanks {
         let server = OpenAIServer(configuration: configuration, engine: engine, tokenizer: tokenizer, logger: logger)
         let listening = try server.listen()
         FileHandle.standardError.write(Data("trident serve: listening on http://\(host):\(listening.port) (model '\(name)' loading)\n".utf8))
-        let signals = SignalDrain.install { engine.drain(timeout: configuration.drainTimeout) }
+        let drainTimeout = configuration.drainTimeout
+        let signals = SignalDrain.install { engine.drain(timeout: drainTimeout) }
         defer { signals.cancel() }
         let bytes = try ByteSize.parse(kvCacheMemory, option: "--kv-cache-memory")
         do {
@@ -104,6 +112,12 @@ struct ServeCommand: ParsableCommand, RunsRanks {
         }
         listening.stop()
         FileHandle.standardError.write(Data("trident serve: stopped\n".utf8))
+    }
+
+    /// Whether this process is a launched rank other than world rank 0.
+    private func isWorkerRank() throws -> Bool {
+        if let launched = try WorkerEnvironment.current() { return launched.rank != 0 }
+        return ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_RANK"].map { $0 != "0" } ?? false
     }
 
     /// Whether this process holds world rank 0 (and so the HTTP server).
@@ -151,7 +165,7 @@ final class SignalDrain: @unchecked Sendable {
 /// Byte sizes as options spell them: `2GB`, `512MiB`, `1.5G`, `1048576`.
 enum ByteSize {
     static func parse(_ text: String, option: String) throws -> Int {
-        let units: [(String, Double)] = [("KIB", 1024), ("MIB", 1 << 20), ("GIB", 1 << 30), ("KB", 1e3), ("MB", 1e6),
+        let units: [(String, Double)] = [("KIB", 1024), ("MIB", 1_048_576), ("GIB", 1_073_741_824), ("KB", 1e3), ("MB", 1e6),
                                          ("GB", 1e9), ("K", 1e3), ("M", 1e6), ("G", 1e9), ("B", 1)]
         let upper = text.uppercased().trimmingCharacters(in: .whitespaces)
         var number = upper, scale = 1.0
@@ -161,7 +175,7 @@ enum ByteSize {
             break
         }
         guard let value = Double(number.trimmingCharacters(in: .whitespaces)), value.isFinite, value > 0,
-              value * scale <= Double(1 << 50) else {
+              value * scale <= 1e15 else {
             throw ValidationError("\(option) must be a size such as 2GB or 512MiB, got '\(text)'")
         }
         return Int(value * scale)
