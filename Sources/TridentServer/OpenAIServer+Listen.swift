@@ -35,11 +35,12 @@ extension OpenAIServer {
             outcome.set(.success(port))
             ready.signal()
         }
-        let task = Task {
+        let address = "\(configuration.host):\(configuration.port)"
+        let task = Task(executorPreference: ServerExecutor.shared) {
             do {
                 try await app.runService(gracefulShutdownSignals: [])
             } catch {
-                outcome.set(.failure(ListenError(description: "cannot serve on \(configuration.host):\(configuration.port): \(error)")))
+                outcome.set(.failure(ListenError(description: "cannot serve on \(address): \(error)")))
                 ready.signal()
                 throw error
             }
