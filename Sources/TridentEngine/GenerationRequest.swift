@@ -11,15 +11,19 @@ public struct GenerationRequest: Sendable {
     public var ignoreEndOfGeneration: Bool
     /// How many most-likely tokens (with log-probabilities) to report per generated token.
     public var topLogprobs: Int
+    /// Report each generated token's own log-probability (OpenAI's `logprobs`).
+    public var logprobs: Bool
 
     public init(promptTokens: [Int32], maxTokens: Int, sampling: SamplingParameters = SamplingParameters(),
-                stopStrings: [String] = [], ignoreEndOfGeneration: Bool = false, topLogprobs: Int = 0) {
+                stopStrings: [String] = [], ignoreEndOfGeneration: Bool = false, topLogprobs: Int = 0,
+                logprobs: Bool = false) {
         self.promptTokens = promptTokens
         self.maxTokens = maxTokens
         self.sampling = sampling
         self.stopStrings = stopStrings
         self.ignoreEndOfGeneration = ignoreEndOfGeneration
         self.topLogprobs = topLogprobs
+        self.logprobs = logprobs
     }
 }
 

@@ -2,8 +2,8 @@ import Foundation
 import TridentTokenizer
 
 /// One sequence being generated: its sampler, streaming detokenizer, stop conditions and
-/// position. The generators feed it the logits of its last position; it says which token to
-/// run next, or that it is finished.
+/// position. The scheduler runs its prompt (in one or more chunks), then feeds it the logits of
+/// its last position; it says which token to run next, or that it is finished.
 struct GenerationSequence {
     let request: GenerationRequest
     private var sampler: Sampler
@@ -11,6 +11,8 @@ struct GenerationSequence {
     private var matcher: StopStringMatcher
     private let isEndOfGeneration: (Int) -> Bool
     private var history: [Int32]
+    /// How often each generated token occurred (presence and frequency penalties).
+    private var counts: [Int32: Int] = [:]
     private(set) var generated: [Int32] = []
     private var logprobs: [[TokenLogprob]] = []
     private(set) var reason = StopReason.length
@@ -31,46 +33,82 @@ struct GenerationSequence {
         history = request.promptTokens
     }
 
-    /// Whether the prompt still has to be run.
-    var needsPrefill: Bool { position == 0 }
+    /// Whether part of the prompt still has to be run.
+    var needsPrefill: Bool { position < request.promptTokens.count }
 
-    /// Takes the last-position logits of the tokens just run (`ran` of them: the whole prompt,
-    /// or the one `nextToken`), samples, and streams newly completed text to `onText`.
+    /// Prompt tokens not yet in the KV cache.
+    var remainingPrompt: ArraySlice<Int32> { request.promptTokens[position...] }
+
+    /// Records that `ran` more prompt tokens were run without asking for logits (a prompt
+    /// chunk that is not the last).
+    mutating func advance(ran: Int) {
+        precondition(position + ran < request.promptTokens.count, "the last prompt chunk must be accepted")
+        position += ran
+    }
+
+    /// Takes the last-position logits of the tokens just run (`ran` of them: the rest of the
+    /// prompt, or the one `nextToken`) and samples.
     /// Afterwards either `nextToken` is set or `isFinished` is true.
     /// - Parameter capacity: positions the sequence's KV-cache slot holds.
-    mutating func accept(logits: [Float], ran: Int, capacity: Int, onText: (String) -> Void) {
+    /// - Returns: the sampled token (nil when the token limit was already reached), its
+    ///   log-probabilities when requested, and text that became visible.
+    mutating func accept(logits: [Float], ran: Int, capacity: Int) -> SequenceOutput {
         precondition(!isFinished, "the sequence is finished")
         position += ran
         if prefilled == 0 { prefilled = DispatchTime.now().uptimeNanoseconds }
         nextToken = nil
-        guard generated.count < request.maxTokens else { return finish(onText) }
-        if request.topLogprobs > 0 {
-            logprobs.append(Sampler.topLogProbabilities(logits, k: request.topLogprobs)
-                .map { TokenLogprob(id: $0.id, logprob: $0.logProbability) })
+        var output = SequenceOutput()
+        guard generated.count < request.maxTokens else { finish(&output); return output }
+        let penalized = applyPenalties(logits)
+        let next = sampler.sample(logits: penalized, history: history)
+        if request.topLogprobs > 0 || request.logprobs {
+            let top = Sampler.topLogProbabilities(logits, k: request.topLogprobs)
+                .map { TokenLogprob(id: $0.id, logprob: $0.logProbability) }
+            logprobs.append(top)
+            output.topLogprobs = top
+            output.logprob = TokenLogprob(id: next, logprob: Sampler.logProbability(of: next, in: logits))
         }
-        let next = sampler.sample(logits: logits, history: history)
+        output.token = next
         generated.append(next)
         history.append(next)
+        counts[next, default: 0] += 1
         if !request.ignoreEndOfGeneration && isEndOfGeneration(Int(next)) {
             reason = .eos
-            return finish(onText)
+            finish(&output)
+            return output
         }
         let (visible, stopped) = matcher.append(detokenizer.append(Int(next)))
-        if !visible.isEmpty { onText(visible) }
+        output.text = visible
         if stopped {
             reason = .stop
-            return finish(onText)
+            finish(&output)
+            return output
         }
         // Out of tokens, or no room to run `next` (the context is full): stop with `.length`.
-        guard generated.count < request.maxTokens, position + 1 <= capacity - 1 else { return finish(onText) }
+        guard generated.count < request.maxTokens, position + 1 <= capacity - 1 else {
+            finish(&output)
+            return output
+        }
         nextToken = next
+        return output
     }
 
-    private mutating func finish(_ onText: (String) -> Void) {
+    /// OpenAI's presence and frequency penalties over the generated tokens (the raw logits
+    /// when both are 0).
+    private func applyPenalties(_ logits: [Float]) -> [Float] {
+        let presence = request.sampling.presencePenalty, frequency = request.sampling.frequencyPenalty
+        guard presence != 0 || frequency != 0, !counts.isEmpty else { return logits }
+        var adjusted = logits
+        for (id, count) in counts where Int(id) < adjusted.count {
+            adjusted[Int(id)] -= presence + frequency * Float(count)
+        }
+        return adjusted
+    }
+
+    private mutating func finish(_ output: inout SequenceOutput) {
         isFinished = true
         if reason != .stop {
-            let rest = matcher.append(detokenizer.finish()).visible + matcher.finish()
-            if !rest.isEmpty { onText(rest) }
+            output.text += matcher.append(detokenizer.finish()).visible + matcher.finish()
         }
     }
 
@@ -83,4 +121,14 @@ struct GenerationSequence {
                                 prefillSeconds: Double(prefilled - admitted) / 1e9,
                                 decodeSeconds: Double(end - prefilled) / 1e9)
     }
+}
+
+/// What one accepted step produced for a sequence.
+public struct SequenceOutput: Sendable {
+    public var token: Int32?
+    /// The sampled token's log-probability (when log-probabilities were requested).
+    public var logprob: TokenLogprob?
+    public var topLogprobs: [TokenLogprob] = []
+    /// Text that became visible (may be empty while a stop string or a UTF-8 character is pending).
+    public var text = ""
 }

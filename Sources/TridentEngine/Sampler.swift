@@ -113,3 +113,13 @@ public struct Sampler: Sendable {
         return sortedCandidates(logits, limit: k).map { ($0.id, $0.logit - logZ) }
     }
 }
+
+extension Sampler {
+    /// `log softmax(logits)[id]`: the log-probability of `id` under the unmodified distribution.
+    public static func logProbability(of id: Int32, in logits: [Float]) -> Float {
+        guard let maxLogit = logits.max(), Int(id) >= 0, Int(id) < logits.count else { return -.infinity }
+        var sum: Double = 0
+        for v in logits { sum += Double(expf(v - maxLogit)) }
+        return logits[Int(id)] - (Float(log(sum)) + maxLogit)
+    }
+}

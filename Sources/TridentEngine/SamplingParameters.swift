@@ -14,9 +14,14 @@ public struct SamplingParameters: Sendable, Equatable, Codable {
     public var repetitionWindow: Int = 64
     /// Seed of the sampler's random number generator.
     public var seed: UInt64 = 0
+    /// OpenAI's presence penalty: subtracted once from the logit of every token generated so far.
+    public var presencePenalty: Float = 0
+    /// OpenAI's frequency penalty: subtracted from a token's logit once per time it was generated.
+    public var frequencyPenalty: Float = 0
 
     public init(temperature: Float = 0, topK: Int = 0, topP: Float = 1, minP: Float = 0,
-                repetitionPenalty: Float = 1, repetitionWindow: Int = 64, seed: UInt64 = 0) {
+                repetitionPenalty: Float = 1, repetitionWindow: Int = 64, seed: UInt64 = 0,
+                presencePenalty: Float = 0, frequencyPenalty: Float = 0) {
         self.temperature = temperature
         self.topK = topK
         self.topP = topP
@@ -24,6 +29,8 @@ public struct SamplingParameters: Sendable, Equatable, Codable {
         self.repetitionPenalty = repetitionPenalty
         self.repetitionWindow = repetitionWindow
         self.seed = seed
+        self.presencePenalty = presencePenalty
+        self.frequencyPenalty = frequencyPenalty
     }
 
     /// Temperature 0 (or below, or NaN) is greedy. Any positive temperature samples; one so

@@ -10,7 +10,8 @@ struct Trident: ParsableCommand {
         abstract: "Distributed Llama inference in Swift.",
         version: TridentVersion.string,
         subcommands: [GenerateCommand.self, TrainCommand.self, PerplexityCommand.self, InfoCommand.self, TokenizeCommand.self,
-                      PlanCommand.self, LaunchCommand.self, BenchCommand.self, CollectiveSelfTestCommand.self])
+                      PlanCommand.self, LaunchCommand.self, BenchCommand.self, CollectiveSelfTestCommand.self,
+                      ServeCommand.self])
 
     /// Parses and runs a command. Help goes to stdout; any error becomes one line on stderr
     /// (`trident: error: ...`) and a non-zero exit status.

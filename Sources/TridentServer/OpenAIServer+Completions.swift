@@ -1,0 +1,91 @@
+import Foundation
+import Hummingbird
+import TridentEngine
+
+extension OpenAIServer {
+    /// `POST /v1/completions`.
+    func completions(_ request: Request) async throws -> Response {
+        let parsed = try CompletionRequest(try await readBody(request))
+        try checkModel(parsed.model)
+        let limits = try readyLimits()
+        var prompts: [(ids: [Int32], text: String)] = []
+        var requests: [GenerationRequest] = []
+        for prompt in parsed.prompts {
+            let tokens = try CompletionRequest.tokens(prompt, tokenizer: tokenizer)
+            prompts.append(tokens)
+            requests += try parsed.options.requests(prompt: tokens.ids, capacity: limits.capacity, defaultMaxTokens: 16)
+        }
+        let streams = try ChoiceStreams.start(requests, engine: engine)
+        let head = CompletionResponse(id: OpenAIEncoding.requestID("cmpl"), created: OpenAIEncoding.now,
+                                      model: configuration.servedModelName, choices: [])
+        let promptFor = { (choice: Int) in prompts[choice / parsed.options.n] }
+        let promptTokens = prompts.reduce(0) { $0 + $1.ids.count }
+        if parsed.options.stream {
+            let echo = parsed.echo ? requests.indices.map { promptFor($0).text } : nil
+            return streamCompletion(streams, head: head, echo: echo,
+                                    includeUsage: parsed.options.includeUsage, promptTokens: promptTokens)
+        }
+        let choices = try await CollectedChoice.collect(streams, count: requests.count)
+        var response = head
+        response.choices = choices.enumerated().map { index, choice in
+            let result = choice.result!
+            let prefix = parsed.echo ? promptFor(index).text : ""
+            return CompletionResponse.Choice(
+                index: index, text: prefix + result.text,
+                logprobs: parsed.options.logprobs ? formatter.completion(choice.outputs, offset: prefix.utf8.count) : nil,
+                finishReason: result.stopReason.finishReason)
+        }
+        response.usage = Usage(promptTokens: promptTokens,
+                               completionTokens: choices.reduce(0) { $0 + $1.result!.tokens.count })
+        return OpenAIEncoding.response(response)
+    }
+
+    /// The chunks of a streamed completion: per output a text delta (with its log-probabilities),
+    /// per finished choice an empty chunk with its `finish_reason`, then usage (when asked) and
+    /// `[DONE]`. A write that fails (the client left) cancels every choice.
+    private func streamCompletion(_ streams: ChoiceStreams, head: CompletionResponse, echo: [String]?,
+                                  includeUsage: Bool, promptTokens: Int) -> Response {
+        let engine = self.engine, formatter = self.formatter
+        let body = ResponseBody { writer in
+            var offsets = [Int](repeating: 0, count: streams.tickets.count)
+            var completionTokens = 0
+            func chunk(_ choice: CompletionResponse.Choice) -> ByteBuffer {
+                var c = head
+                c.choices = [choice]
+                return SSE.event(c)
+            }
+            do {
+                if let echo {
+                    for index in offsets.indices {
+                        offsets[index] = echo[index].utf8.count
+                        try await writer.write(chunk(.init(index: index, text: echo[index])))
+                    }
+                }
+                for await (index, event) in streams.events {
+                    switch event {
+                    case .output(let output):
+                        let logprobs = output.logprob == nil ? nil : formatter.completion([output], offset: offsets[index])
+                        offsets[index] += output.text.utf8.count
+                        try await writer.write(chunk(.init(index: index, text: output.text, logprobs: logprobs)))
+                    case .finished(let result):
+                        completionTokens += result.tokens.count
+                        try await writer.write(chunk(.init(index: index, text: "", finishReason: result.stopReason.finishReason)))
+                    case .failed(let why):
+                        try await writer.write(SSE.error(.unavailable(why)))
+                    }
+                }
+                if includeUsage {
+                    var last = head
+                    last.usage = Usage(promptTokens: promptTokens, completionTokens: completionTokens)
+                    try await writer.write(SSE.event(last))
+                }
+                try await writer.write(SSE.done)
+                try await writer.finish(nil)
+            } catch {
+                streams.cancel(engine)
+                throw error
+            }
+        }
+        return Response(status: .ok, headers: SSE.headers, body: body)
+    }
+}
