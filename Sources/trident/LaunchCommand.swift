@@ -54,6 +54,10 @@ struct LaunchCommand: ParsableCommand {
     }
 
     func run() throws {
+        // Workers inherit the launcher's signal dispositions through exec: one started from a
+        // process that ignores SIGPIPE (Python, a server) would otherwise hand that on, and a
+        // worker writing to a closed pipe would get EPIPE errors instead of ending quietly.
+        signal(SIGPIPE, SIG_DFL)
         var configuration = LaunchConfiguration(
             executable: Self.resolve(command[0]), arguments: Array(command.dropFirst()), processCount: nproc,
             nodeCount: nnodes, nodeRank: nodeRank, masterAddress: masterAddr, masterPort: masterPort,
