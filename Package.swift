@@ -72,13 +72,13 @@ var targets: [Target] = [
     .testTarget(name: "TridentTrainingTests", dependencies: ["TridentTraining", "TridentCollectives", "TridentModel", "TridentTestSupport",
                                                              "TridentFormats", "TridentTokenizer"],
                 swiftSettings: commonSettings),
-    .testTarget(name: "TridentServerTests", dependencies: ["TridentServer", "TridentEngine", "TridentModel",
+    .testTarget(name: "TridentServerTests", dependencies: ["TridentServer", "TridentTestSupport", "TridentEngine", "TridentModel",
                                                            "TridentTokenizer", "TridentFormats", "TridentCollectives"],
                 swiftSettings: commonSettings),
     .testTarget(name: "TridentPlannerTests", dependencies: ["TridentPlanner"], swiftSettings: commonSettings),
     .testTarget(name: "TridentLauncherTests", dependencies: ["TridentLauncher", "TridentCollectives"],
                 swiftSettings: commonSettings),
-    .testTarget(name: "IntegrationTests", dependencies: ["TridentLauncher", "TridentCollectives"], swiftSettings: commonSettings),
+    .testTarget(name: "IntegrationTests", dependencies: ["TridentLauncher", "TridentCollectives", "TridentTestSupport"], swiftSettings: commonSettings),
 ]
 
 // Development aid for people working on one module while others are in flux:

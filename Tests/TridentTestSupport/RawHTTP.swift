@@ -1,34 +1,36 @@
-// A copy of Tests/TridentServerTests/RawHTTP.swift (test targets share no sources).
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A minimal HTTP/1.1 client over a POSIX socket, so tests can send exactly the bytes they
+/// A minimal HTTP/1.1 client for the server tests over a POSIX socket, so tests can send exactly the bytes they
 /// want (invalid UTF-8, lying headers) and read streamed (chunked) answers.
-struct HTTPReply {
-    var status: Int
-    var headers: [String: String]  // lower-cased names
-    var body: [UInt8]
+public struct HTTPReply: Sendable {
+    public var status: Int
+    public var headers: [String: String]  // lower-cased names
+    public var body: [UInt8]
 
-    var text: String { String(decoding: body, as: UTF8.self) }
+    public var text: String { String(decoding: body, as: UTF8.self) }
     /// The body as a JSON object (nil when it is not one).
-    var json: [String: Any]? { try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] }
+    public var json: [String: Any]? { try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] }
     /// The `data:` payloads of a server-sent event stream.
-    var events: [String] {
+    public var events: [String] {
         text.components(separatedBy: "\n\n").compactMap { block in
             block.hasPrefix("data: ") ? String(block.dropFirst(6)) : nil
         }
     }
 }
 
-struct HTTPClientError: Error, CustomStringConvertible { let description: String }
+public struct HTTPClientError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(description: String) { self.description = description }
+}
 
 /// A connected socket to 127.0.0.1:`port` with a receive timeout.
-final class RawConnection: @unchecked Sendable {
-    let fd: Int32
+public final class RawConnection: @unchecked Sendable {
+    public let fd: Int32
 
-    init(port: Int, timeout: Double = 60) throws {
+    public init(port: Int, timeout: Double = 60) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw HTTPClientError(description: "socket failed") }
         var tv = timeval(tv_sec: Int(timeout), tv_usec: 0)
@@ -45,7 +47,7 @@ final class RawConnection: @unchecked Sendable {
 
     deinit { close(fd) }
 
-    func send(_ bytes: [UInt8]) throws {
+    public func send(_ bytes: [UInt8]) throws {
         var sent = 0
         while sent < bytes.count {
             let n = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -55,7 +57,7 @@ final class RawConnection: @unchecked Sendable {
     }
 
     /// Reads at most `count` bytes (empty at end of stream). - Throws: on timeout.
-    func read(_ count: Int = 65536) throws -> [UInt8] {
+    public func read(_ count: Int = 65536) throws -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: count)
         let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, count, 0) }
         guard n >= 0 else { throw HTTPClientError(description: "receive timed out or failed (errno \(errno))") }
@@ -63,7 +65,7 @@ final class RawConnection: @unchecked Sendable {
     }
 
     /// Reads until the server closes the connection.
-    func readAll() throws -> [UInt8] {
+    public func readAll() throws -> [UInt8] {
         var all: [UInt8] = []
         while true {
             let chunk = try read()
@@ -73,15 +75,15 @@ final class RawConnection: @unchecked Sendable {
     }
 }
 
-enum RawHTTP {
+public enum RawHTTP {
     /// Sends `raw` as is and parses the answer (the request should say `Connection: close`).
-    static func exchange(port: Int, raw: [UInt8], timeout: Double = 120) throws -> HTTPReply {
+    public static func exchange(port: Int, raw: [UInt8], timeout: Double = 120) throws -> HTTPReply {
         let connection = try RawConnection(port: port, timeout: timeout)
         try connection.send(raw)
         return try parse(connection.readAll())
     }
 
-    static func request(port: Int, method: String = "POST", path: String, body: [UInt8]? = nil,
+    public static func request(port: Int, method: String = "POST", path: String, body: [UInt8]? = nil,
                         headers: [String: String] = [:], timeout: Double = 120) throws -> HTTPReply {
         var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
         if let body { head += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n" }
@@ -90,12 +92,12 @@ enum RawHTTP {
     }
 
     /// POSTs `json` (a JSON-serializable dictionary).
-    static func post(port: Int, path: String, json: [String: Any], headers: [String: String] = [:]) throws -> HTTPReply {
+    public static func post(port: Int, path: String, json: [String: Any], headers: [String: String] = [:]) throws -> HTTPReply {
         let body = try JSONSerialization.data(withJSONObject: json)
         return try request(port: port, path: path, body: Array(body), headers: headers)
     }
 
-    static func parse(_ bytes: [UInt8]) throws -> HTTPReply {
+    public static func parse(_ bytes: [UInt8]) throws -> HTTPReply {
         guard let split = find([13, 10, 13, 10], in: bytes) else {
             throw HTTPClientError(description: "no complete response head in \(bytes.count) bytes")
         }
@@ -128,7 +130,7 @@ enum RawHTTP {
         return out
     }
 
-    static func find(_ pattern: [UInt8], in bytes: [UInt8], from start: Int = 0) -> Int? {
+    public static func find(_ pattern: [UInt8], in bytes: [UInt8], from start: Int = 0) -> Int? {
         guard bytes.count >= pattern.count, start <= bytes.count - pattern.count else { return nil }
         for i in start...(bytes.count - pattern.count) where bytes[i] == pattern[0] {
             if Array(bytes[i..<(i + pattern.count)]) == pattern { return i }

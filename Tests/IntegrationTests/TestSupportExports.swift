@@ -1,0 +1,2 @@
+// The raw HTTP client (and other helpers) shared with the other test targets.
+@_exported import TridentTestSupport
