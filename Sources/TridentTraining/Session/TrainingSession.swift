@@ -40,8 +40,8 @@ public final class TrainingSession {
     public internal(set) var completedSteps = 0
 
     /// - Parameter pipelineSchedule: the schedule of the step's micro-batches when
-    ///   `groups.pipeline` has more than one stage (then `model` must be that stage's
-    ///   `LlamaTrainingModel`).
+    ///   `groups.pipeline` has more than one stage (then `model` must be that rank's
+    ///   `LlamaTrainingModel` stage, or its `ChunkedStageModel` under interleaved 1F1B).
     /// - Throws: `TrainingError` for a configuration out of range or data shorter than one sequence.
     public init(model: any TrainableModel, groups: ProcessGroups, configuration: TrainingConfiguration,
                 tokens: [Int32], pool: ThreadPool, pipelineSchedule: PipelineTrainingSchedule = .oneFOneB) throws {
@@ -69,12 +69,13 @@ public final class TrainingSession {
     private static func pipelineParts(model: any TrainableModel, groups: ProcessGroups,
                                       schedule: PipelineTrainingSchedule) throws -> (PipelineTrainer?, TiedEmbeddingGroup?) {
         guard groups.pipeline.size > 1 else { return (nil, nil) }
-        guard let stage = model as? LlamaTrainingModel else {
-            throw TrainingError.invalidValue(name: "pipeline stage model", expected: "a LlamaTrainingModel stage",
+        guard let stage = model as? any PipelineStageChunks else {
+            throw TrainingError.invalidValue(name: "pipeline stage model", expected: "a LlamaTrainingModel stage or its chunks",
                                              found: "\(type(of: model))")
         }
-        let tied = stage.configuration.tiedEmbeddings ? try TiedEmbeddingGroup.make(pipelineGroup: groups.pipeline) : nil
-        return (PipelineTrainer(model: stage, pipelineGroup: groups.pipeline, schedule: schedule), tied)
+        let tied = stage.chunks[0].configuration.tiedEmbeddings
+            ? try TiedEmbeddingGroup.make(pipelineGroup: groups.pipeline) : nil
+        return (PipelineTrainer(chunks: stage.chunks, pipelineGroup: groups.pipeline, schedule: schedule), tied)
     }
 
     /// Target tokens of one optimizer step over every replica (`G · L`).
@@ -92,14 +93,15 @@ public final class TrainingSession {
         let lossSum = try accumulate(step: step)
         let exposed = try buckets?.finish() ?? .zero
         let parameters = model.parameters
-        let stage = model as? LlamaTrainingModel
+        let stage: (any PipelineStageChunks)? = pipeline == nil ? nil : (model as? any PipelineStageChunks)
         if let tiedEmbeddings, let stage {
-            try tiedEmbeddings.sum(stage.tiedEmbeddingIndices.map { parameters[$0].gradient })
+            try tiedEmbeddings.sum(stage.tiedEmbeddingParameterIndices.map { parameters[$0].gradient })
         }
         let loss = try reduceOverReplicas(reduce(lossSum, over: groups.pipeline)) / Double(targetsPerStep)
         let tagged = parameters.map { TaggedGradient($0.gradient, sharing: $0.sharing) }
         // A copy another stage holds too (the last stage's tied embedding) is counted there only.
-        let counted = tagged.indices.filter { !(stage?.isPipelineCopy($0) ?? false) }.map { tagged[$0] }
+        let copies = stage?.pipelineCopyIndices ?? []
+        let counted = tagged.indices.filter { !copies.contains($0) }.map { tagged[$0] }
         let norm = try GradientClipping.globalNorm(counted, tensorGroup: groups.tensor, otherGroups: [groups.pipeline])
         GradientClipping.clip(tagged, norm: norm, maxNorm: configuration.clipNorm)
         let rate = configuration.schedule.rate(atStep: step)
@@ -145,7 +147,7 @@ public final class TrainingSession {
         return try pipeline.run(
             microBatches: microBatches, denominator: targetsPerStep,
             willForward: { micro in self.microBatchWillStart?(step, (replica * accumulation + micro) * size) },
-            lastBackwardWillStart: { if let buckets = self.buckets { self.model.gradientReady = { buckets.markReady($0) } } })
+            gradientReady: buckets.map { buckets in { buckets.markReady($0) } })
     }
 
     /// Σ over the data group of `value`, carried as a (high, low) float pair (about 48 bits).
