@@ -34,7 +34,7 @@ var targets: [Target] = [
             dependencies: ["TridentKernels", "TridentFormats", "TridentCollectives"],
             swiftSettings: commonSettings),
     .target(name: "TridentTraining",
-            dependencies: ["TridentKernels", "TridentFormats", "TridentCollectives", "TridentModel"],
+            dependencies: ["TridentKernels", "TridentFormats", "TridentCollectives", "TridentModel", "TridentEngine"],
             swiftSettings: commonSettings),
     .target(name: "TridentEngine",
             dependencies: ["TridentModel", "TridentTokenizer", "TridentCollectives",

@@ -6,7 +6,7 @@ import TridentCollectives
 /// `[magic, version, microBatch, slot, start, tokenCount, hiddenSize, dtype, payloadBytes, kind]`,
 /// sent as one message; then the payload `[tokenCount, hiddenSize]` float32 (little-endian,
 /// the host order on every supported machine) as a second message with the same tag.
-/// `kind` is 0 for activations; 1 marks an abort frame (all counts 0 except `payloadBytes`,
+/// `kind` is 0 for activations, 2 for gradients travelling backwards (training); 1 marks an abort frame (all counts 0 except `payloadBytes`,
 /// whose payload is the UTF-8 reason the sending stage failed), so a failing stage makes the
 /// next one fail at once instead of waiting for its receive deadline.
 public struct ActivationFrameHeader: Sendable, Equatable {
@@ -20,6 +20,9 @@ public struct ActivationFrameHeader: Sendable, Equatable {
     public static let activationsKind: Int64 = 0
     /// `kind` of an abort frame (payload: the UTF-8 failure reason).
     public static let abortKind: Int64 = 1
+    /// `kind` of a frame carrying the gradient of a micro-batch's activations, travelling
+    /// backwards (same layout as activations).
+    public static let gradientKind: Int64 = 2
     /// Longest failure reason an abort frame may carry.
     static let maxReasonBytes = 1 << 16
 
@@ -37,6 +40,8 @@ public struct ActivationFrameHeader: Sendable, Equatable {
     public var dtype: ActivationDType
     /// Bytes of payload that follow; `tokenCount * hiddenSize * dtype.byteWidth` in a valid frame.
     public var payloadByteCount: Int
+    /// `activationsKind` or `gradientKind` (abort frames are built by `sendAbort`).
+    public var kind: Int64 = ActivationFrameHeader.activationsKind
 
     /// A header for `tokenCount x hiddenSize` float32 activations.
     public init(microBatch: Int, slot: Int, start: Int, tokenCount: Int, hiddenSize: Int) {
@@ -76,7 +81,9 @@ public struct ActivationFrameHeader: Sendable, Equatable {
             throw ActivationFrameError(peer: peer, field: .magic, expected: hex(magic), found: hex(f[0]))
         }
         guard f[1] == version else { throw fail(.version, String(version), f[1]) }
-        guard f[9] == activationsKind else { throw fail(.kind, "\(activationsKind) (activations)", f[9]) }
+        guard f[9] == expected.kind else {
+            throw fail(.kind, "\(expected.kind) (\(expected.kind == gradientKind ? "gradients" : "activations"))", f[9])
+        }
         try check(f[2], .microBatch, expected.microBatch, fail)
         try check(f[3], .slot, expected.slot, fail)
         try check(f[4], .start, expected.start, fail)
@@ -95,6 +102,7 @@ public struct ActivationFrameHeader: Sendable, Equatable {
         var header = ActivationFrameHeader(microBatch: Int(f[2]), slot: Int(f[3]), start: Int(f[4]),
                                            tokenCount: Int(f[5]), hiddenSize: Int(f[6]))
         header.dtype = dtype
+        header.kind = f[9]
         return header
     }
 
@@ -134,6 +142,8 @@ public struct ActivationFrameExpectation: Sendable, Equatable {
     public var slot: Int?
     public var start: Int?
     public var tokenCount: Int?
+    /// The frame kind that must arrive: activations (default) or gradients.
+    public var kind: Int64 = ActivationFrameHeader.activationsKind
 
     public init(hiddenSize: Int, microBatch: Int? = nil, slot: Int? = nil, start: Int? = nil, tokenCount: Int? = nil) {
         precondition(hiddenSize > 0)
@@ -180,7 +190,7 @@ public struct ActivationFrame: Sendable, Equatable {
     /// Sends this frame (header, then payload) to stage `peer` of `group`. Stage `peer` must
     /// call `receive(from:)` naming this rank with the same `tag`.
     public func send(over group: any Communicator, to peer: Int, tag: Int = ActivationFrame.activationTag) throws {
-        try group.send(header.encoded(), to: peer, tag: tag)
+        try group.send(header.encoded(kind: header.kind), to: peer, tag: tag)
         try values.withUnsafeBytes { try group.send($0, to: peer, tag: tag) }
     }
 

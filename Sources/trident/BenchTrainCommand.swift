@@ -8,10 +8,16 @@ struct BenchTrainCommand: ParsableCommand, RunsRanks {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Training throughput: forward + backward + optimizer tokens/s, peak RSS and exposed communication per rank.",
-        discussion: "Runs --warmup-steps untimed steps, then --steps timed ones, on seeded random tokens (constant lr 1e-5).")
+        discussion: """
+            Runs --warmup-steps untimed steps, then --steps timed ones, on seeded random tokens (constant lr 1e-5). \
+            With --pp, each stage also reports its measured idle fraction of the forward/backward phase beside \
+            the predicted bubble (P-1)/(M+P-1), M = --accumulate, and the most micro-batches (and bytes) of \
+            saved activations it held at once.
+            """)
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var parallel: ParallelOptions
+    @OptionGroup var pipeline: PipelineTrainingOptions
     @OptionGroup var logging: LoggingOptions
 
     @Option(parsing: .unconditional, help: "Tokens per sequence.")
@@ -19,6 +25,9 @@ struct BenchTrainCommand: ParsableCommand, RunsRanks {
 
     @Option(parsing: .unconditional, help: "Sequences per micro-batch on each data-parallel replica.")
     var microBatch: Int = 4
+
+    @Option(parsing: .unconditional, help: "Micro-batches per optimizer step (the pipeline's M with --pp).")
+    var accumulate: Int = 1
 
     @Option(parsing: .unconditional, help: "Timed optimizer steps.")
     var steps: Int = 5
@@ -30,7 +39,8 @@ struct BenchTrainCommand: ParsableCommand, RunsRanks {
     var json = false
 
     func validate() throws {
-        guard parallel.pp == 1 else { throw ValidationError("--pp \(parallel.pp): pipeline-parallel training comes later") }
+        try OptionCheck.integer(accumulate, in: 1...4096, "--accumulate")
+        try pipeline.check(pp: parallel.pp, accumulate: accumulate)
         try OptionCheck.integer(seqLen, in: 1...(1 << 20), "--seq-len")
         try OptionCheck.integer(microBatch, in: 1...4096, "--micro-batch")
         try OptionCheck.integer(steps, in: 1...10_000, "--steps")
@@ -38,25 +48,38 @@ struct BenchTrainCommand: ParsableCommand, RunsRanks {
     }
 
     func run() throws {
-        let setup = try prepare()
-        let steps = self.steps, warmup = warmupSteps
+        var setup = try prepare()
+        setup.pipelineSchedule = pipeline.schedule
+        let steps = self.steps, warmup = warmupSteps, schedule = pipeline.schedule, stages = parallel.pp
+        let accumulate = self.accumulate, chunks = pipeline.virtualStages
         let summary = try TrainingRanks(model: model, parallel: parallel).run { world, ranksHere -> TrainSummaryLine? in
             let rank = try setup.makeRank(world: world, ranksHere: ranksHere)
             for _ in 0..<warmup { _ = try rank.step(counted: false) }
             for _ in 0..<steps { _ = try rank.step() }
             let reports = try rank.gatherRankReports()
-            return world.rank == 0 ? TrainSummaryLine(totals: rank.totals, ranks: reports) : nil
+            var summary = TrainSummaryLine(totals: rank.totals, ranks: reports)
+            summary.addPipeline(schedule: schedule, stages: stages, chunks: chunks, microBatches: accumulate)
+            return world.rank == 0 ? summary : nil
         }
         guard let summary else { return }
         if json { print(try JSONLine.encode(summary)); return }
-        print(String(format: "train  tp %d  dp %d  seq-len %d  micro-batch %d: %.1f tokens/s over %d steps (%.3f s/step)",
-                     parallel.tp, parallel.dp, seqLen, microBatch, summary.tokensPerSecond ?? 0, summary.steps,
-                     summary.seconds / Double(max(summary.steps, 1))))
+        print(String(format: "train  tp %d  pp %d  dp %d  seq-len %d  micro-batch %d  accumulate %d: %.1f tokens/s over %d steps (%.3f s/step)",
+                     parallel.tp, parallel.pp, parallel.dp, seqLen, microBatch, accumulate, summary.tokensPerSecond ?? 0,
+                     summary.steps, summary.seconds / Double(max(summary.steps, 1))))
+        if let idle = summary.meanIdleFraction, let predicted = summary.predictedBubble {
+            print(String(format: "  schedule %@: mean_idle_fraction %.3f  predicted_bubble %.3f", pipeline.schedule.rawValue,
+                         idle, predicted))
+        }
         for rank in summary.ranks {
             print(String(format: "  rank %d (tp %d dp %d): peak RSS %.1f MiB, communication %.3f s, exposed %.3f s (%.1f%% of the time)",
                          rank.base.rank, rank.base.tensor, rank.base.data, Double(rank.base.peakRSSBytes) / 1_048_576,
                          rank.base.communicationSeconds, rank.exposedCommunicationSeconds,
                          100 * rank.exposedCommunicationSeconds / max(rank.base.windowSeconds, 1e-9)))
+            if let stage = rank.pipeline {
+                print(String(format: "    stage %d: idle_fraction %.3f, peak saved activations %d micro-batches, %.1f MiB",
+                             rank.base.pipeline, stage.idleFraction, stage.peakActivationMicroBatches,
+                             Double(stage.peakActivationBytes) / 1_048_576))
+            }
         }
     }
 
@@ -66,15 +89,16 @@ struct BenchTrainCommand: ParsableCommand, RunsRanks {
         guard seqLen <= configuration.contextLength else {
             throw ExitMessage("--seq-len \(seqLen) is beyond the model's context of \(configuration.contextLength) tokens")
         }
-        let needed = (warmupSteps + steps) * microBatch * parallel.dp * seqLen + 1
+        let needed = (warmupSteps + steps) * microBatch * accumulate * parallel.dp * seqLen + 1
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
         let tokens = (0..<needed).map { _ -> Int32 in
             state = state &* 6364136223846793005 &+ 1442695040888963407
             return Int32(truncatingIfNeeded: (state >> 33) % UInt64(configuration.vocabularySize))
         }
-        let training = TrainingConfiguration(sequenceLength: seqLen, microBatch: microBatch,
+        let training = TrainingConfiguration(sequenceLength: seqLen, microBatch: microBatch, accumulation: accumulate,
                                              schedule: try LearningRateSchedule(kind: .constant, learningRate: 1e-5,
                                                                                 totalSteps: warmupSteps + steps))
-        return try TrainingSetup.prepare(model: model, parallel: parallel, configuration: training, tokens: tokens)
+        return try TrainingSetup.prepare(model: model, parallel: parallel, configuration: training, tokens: tokens,
+                                         virtualStages: pipeline.virtualStages)
     }
 }

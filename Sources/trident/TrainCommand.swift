@@ -15,12 +15,15 @@ struct TrainCommand: ParsableCommand, RunsRanks {
             One optimizer step takes --micro-batch x --accumulate x --dp sequences of --seq-len tokens, in \
             order through the data (or a seeded permutation per pass with --shuffle); the loss is the mean \
             over all their target tokens. AdamW follows torch.optim.AdamW; --weight-decay applies to \
-            matrices and embeddings only, not to norm weights or biases. Pipeline parallel training (--pp) \
-            comes later.
+            matrices and embeddings only, not to norm weights or biases. With --pp, each stage holds its \
+            blocks (--pipeline-layers, default balanced) and the step's --accumulate micro-batches run \
+            through the --schedule (1f1b or gpipe); a tied embedding is kept on the first and last stage \
+            and their gradients summed.
             """)
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var parallel: ParallelOptions
+    @OptionGroup var pipeline: PipelineTrainingOptions
     @OptionGroup var training: TrainingOptions
     @OptionGroup var checkpoint: CheckpointOptions
     @OptionGroup var logging: LoggingOptions
@@ -29,9 +32,7 @@ struct TrainCommand: ParsableCommand, RunsRanks {
     var json = false
 
     func validate() throws {
-        guard parallel.pp == 1 else {
-            throw ValidationError("--pp \(parallel.pp): pipeline-parallel training comes later; use --tp and --dp")
-        }
+        try pipeline.check(pp: parallel.pp, accumulate: training.accumulate)
         if let config = training.config, checkpoint.save != nil || checkpoint.resume != nil {
             throw ValidationError("--save/--resume: a --config '\(config)' model cannot be written as GGUF yet (only --model's own architecture can); drop --save")
         }
@@ -42,7 +43,9 @@ struct TrainCommand: ParsableCommand, RunsRanks {
     }
 
     func run() throws {
-        let setup = try TrainingSetup.prepare(model: model, parallel: parallel, training: training)
+        var setup = try TrainingSetup.prepare(model: model, parallel: parallel, training: training,
+                                              virtualStages: pipeline.virtualStages)
+        setup.pipelineSchedule = pipeline.schedule
         let steps = training.steps, json = self.json
         let checkpoint = self.checkpoint, source = setup.source
         let summary = try TrainingRanks(model: model, parallel: parallel).run { world, ranksHere -> String? in
@@ -63,7 +66,10 @@ struct TrainCommand: ParsableCommand, RunsRanks {
             }
             try saver?.save(rank.session)
             let reports = try rank.gatherRankReports()
-            return printing ? try JSONLine.encode(TrainSummaryLine(totals: rank.totals, ranks: reports)) : nil
+            var summary = TrainSummaryLine(totals: rank.totals, ranks: reports)
+            summary.addPipeline(schedule: setup.pipelineSchedule, stages: setup.layout.pipeline,
+                                chunks: setup.virtualStages, microBatches: setup.configuration.accumulation)
+            return printing ? try JSONLine.encode(summary) : nil
         }
         if json, let summary { FileHandle.standardOutput.write(Data((summary + "\n").utf8)) }
     }
@@ -85,11 +91,17 @@ struct TrainingSetup: @unchecked Sendable {
     let tokens: [Int32]
     let layout: ParallelLayout
     let threadsOption: ModelOptions
+    /// Blocks of each (virtual) pipeline stage (one range without pipeline parallelism).
+    var stageBlocks: [Range<Int>] = []
+    /// Model chunks per pipeline rank (interleaved 1F1B); virtual stage `c·P + r` is chunk `c` of rank `r`.
+    var virtualStages = 1
+    var pipelineSchedule: PipelineTrainingSchedule = .oneFOneB
     /// Random weights (seeded) instead of the file's.
     var randomSeed: UInt64? = nil
 
     /// Reads and checks the model, the layout and the data; one-line errors.
-    static func prepare(model: ModelOptions, parallel: ParallelOptions, training: TrainingOptions) throws -> TrainingSetup {
+    static func prepare(model: ModelOptions, parallel: ParallelOptions, training: TrainingOptions,
+                        virtualStages: Int = 1) throws -> TrainingSetup {
         guard !ModelFiles.isDirectory(model.model) else {
             throw ExitMessage("train --model: '\(model.model)' is a Hugging Face directory; training reads GGUF files only")
         }
@@ -108,7 +120,7 @@ struct TrainingSetup: @unchecked Sendable {
             throw ExitMessage("--data: \(tokens.count) tokens is shorter than one sequence of --seq-len \(training.seqLen) + 1 tokens")
         }
         var setup = try prepare(model: model, parallel: parallel, configuration: try training.configuration(), tokens: tokens,
-                                source: source, architecture: architecture)
+                                source: source, architecture: architecture, virtualStages: virtualStages)
         if training.initialization == .random { setup.randomSeed = training.seed }
         return setup
     }
@@ -117,18 +129,17 @@ struct TrainingSetup: @unchecked Sendable {
     /// tokens against its vocabulary; one-line errors.
     static func prepare(model: ModelOptions, parallel: ParallelOptions, configuration: TrainingConfiguration,
                         tokens: [Int32], source: GGUFFile? = nil,
-                        architecture: ModelConfiguration? = nil) throws -> TrainingSetup {
+                        architecture: ModelConfiguration? = nil, virtualStages: Int = 1) throws -> TrainingSetup {
         let source = try source ?? GGUFFile(path: model.model)
         let modelConfiguration = try architecture ?? ModelConfiguration.load(path: model.model)
-        if architecture == nil {
-            try ParallelSession(model: model, parallel: parallel, capacity: 1).checkPlacement()
-        } else {
-            do {
-                _ = try ModelPlacement(configuration: modelConfiguration, layout: parallel.layout(),
-                                       pipelineLayers: parallel.pipelineLayers, slotsPerReplica: 1)
-            } catch {
-                throw ExitMessage("cannot place the --config model on --tp \(parallel.tp) --pp \(parallel.pp) --dp \(parallel.dp): \(error)")
-            }
+        let placement: ModelPlacement
+        do {
+            placement = try ModelPlacement(configuration: modelConfiguration, layout: parallel.layout(),
+                                           pipelineLayers: virtualStages > 1 ? nil : parallel.pipelineLayers,
+                                           slotsPerReplica: 1)
+        } catch {
+            let what = architecture == nil ? "the model" : "the --config model"
+            throw ExitMessage("cannot place \(what) on --tp \(parallel.tp) --pp \(parallel.pp) --dp \(parallel.dp): \(error)")
         }
         guard configuration.sequenceLength <= modelConfiguration.contextLength else {
             throw ExitMessage("--seq-len \(configuration.sequenceLength) is beyond the model's context of \(modelConfiguration.contextLength) tokens")
@@ -136,16 +147,36 @@ struct TrainingSetup: @unchecked Sendable {
         if let bad = tokens.first(where: { Int($0) >= modelConfiguration.vocabularySize || $0 < 0 }) {
             throw ExitMessage("--data: token \(bad) is outside the model's vocabulary of \(modelConfiguration.vocabularySize)")
         }
+        var blocks = placement.partition.ranges
+        if virtualStages > 1 {
+            let stages = parallel.pp * virtualStages
+            do {
+                blocks = try (parallel.pipelineLayers.map {
+                    try StagePartition.parse($0, layerCount: modelConfiguration.layerCount, stages: stages)
+                } ?? StagePartition.balanced(configuration: modelConfiguration, stages: stages)).ranges
+            } catch {
+                throw ExitMessage("cannot cut the model into --pp \(parallel.pp) x --virtual-stages \(virtualStages) = \(stages) virtual stages: \(error)")
+            }
+        }
         return TrainingSetup(source: source, modelConfiguration: modelConfiguration, configuration: configuration,
-                             tokens: tokens, layout: try parallel.layout(), threadsOption: model)
+                             tokens: tokens, layout: try parallel.layout(), threadsOption: model,
+                             stageBlocks: blocks, virtualStages: virtualStages)
     }
 
     /// This rank's groups, model shard and session. Every rank of `world` must call this.
     func makeRank(world: any Communicator, ranksHere: Int) throws -> TrainingRank {
-        try TrainingRank(world: world, layout: layout, configuration: configuration, tokens: tokens,
-                         threads: threadsOption.threadsPerRank(ranksOnThisMachine: ranksHere)) { groups, pool in
-            try TrainingModelLoader.load(source: source, configuration: modelConfiguration, randomSeed: randomSeed,
-                                         groups: groups, pool: pool)
+        let stages = stageBlocks, chunks = virtualStages, ranks = layout.pipeline
+        return try TrainingRank(world: world, layout: layout, configuration: configuration, tokens: tokens,
+                                threads: threadsOption.threadsPerRank(ranksOnThisMachine: ranksHere),
+                                pipelineSchedule: pipelineSchedule) { groups, pool in
+            let rank = groups.coordinates.pipeline
+            let models = try (0..<chunks).map { c in
+                let stage = stages.count > 1 ? TrainingStage.stage(c * ranks + rank, of: stages) : nil
+                return try TrainingModelLoader.load(source: source, configuration: modelConfiguration, randomSeed: randomSeed,
+                                                    groups: groups, pool: pool, stage: stage)
+            }
+            if models.count == 1 { return models[0] }
+            return ChunkedStageModel(chunks: models)
         }
     }
 }

@@ -34,6 +34,8 @@ struct TrainStepLine: Encodable {
 struct TrainRankReport: Encodable {
     var base: RankStatistics
     var exposedCommunicationSeconds: Double
+    /// With --pp: this stage's measured bubble and peak saved activations.
+    var pipeline: PipelineRankReport? = nil
 
     enum CodingKeys: String, CodingKey { case exposedCommunicationSeconds = "exposed_communication_seconds" }
 
@@ -41,6 +43,21 @@ struct TrainRankReport: Encodable {
         try base.encode(to: encoder)
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(exposedCommunicationSeconds, forKey: .exposedCommunicationSeconds)
+        try pipeline?.encode(to: encoder)
+    }
+}
+
+/// A pipeline stage's part of a rank line: the fraction of the forward/backward phase it did
+/// not compute, and the most micro-batches (and bytes) of saved activations it held at once.
+struct PipelineRankReport: Encodable {
+    var idleFraction: Double
+    var peakActivationMicroBatches: Int
+    var peakActivationBytes: Int
+
+    enum CodingKeys: String, CodingKey {
+        case idleFraction = "idle_fraction"
+        case peakActivationMicroBatches = "peak_activation_micro_batches"
+        case peakActivationBytes = "peak_activation_bytes"
     }
 }
 
@@ -51,12 +68,27 @@ struct TrainSummaryLine: Encodable {
     var seconds: Double
     var tokensPerSecond: Double?
     var peakRSSBytes: Int
+    /// With --pp: the schedule, the mean of the ranks' idle fractions and (P-1)/(M+P-1).
+    var schedule: String? = nil
+    var meanIdleFraction: Double? = nil
+    var predictedBubble: Double? = nil
     var ranks: [TrainRankReport]
 
     enum CodingKeys: String, CodingKey {
-        case steps, tokens, seconds, ranks
+        case steps, tokens, seconds, ranks, schedule
         case tokensPerSecond = "tokens_per_second"
         case peakRSSBytes = "peak_rss_bytes"
+        case meanIdleFraction = "mean_idle_fraction"
+        case predictedBubble = "predicted_bubble"
+    }
+
+    /// Adds the pipeline fields (when the ranks carry them).
+    mutating func addPipeline(schedule: PipelineTrainingSchedule, stages: Int, chunks: Int = 1, microBatches: Int) {
+        let idle = ranks.compactMap { $0.pipeline?.idleFraction }
+        guard !idle.isEmpty else { return }
+        self.schedule = schedule.rawValue
+        meanIdleFraction = idle.reduce(0, +) / Double(idle.count)
+        predictedBubble = schedule.predictedBubble(stages: stages, chunks: chunks, microBatches: microBatches)
     }
 
     init(totals: RankTotals, ranks: [TrainRankReport]) {

@@ -24,9 +24,13 @@ struct TrainingCheckpoint {
             throw ExitMessage("--save: cannot write the training state in '\(directory)': \(error.localizedDescription)")
         }
         var full: [String: [Float]] = [:]
-        if groups.coordinates.data == 0 && groups.coordinates.pipeline == 0 {
+        if groups.coordinates.data == 0 {
+            // Each stage assembles its tensors on its tensor rank 0; the stages' leaders send theirs to world rank 0.
             for views in ParameterGathering.byName(session.model.parameters) {
                 if let values = try ParameterGathering.gather(views, tensorGroup: groups.tensor) { full[views[0].name] = values }
+            }
+            if groups.coordinates.tensor == 0 && groups.pipeline.size > 1 {
+                full = try StageGathering.collect(full, pipelineGroup: groups.pipeline) ?? [:]
             }
         }
         try groups.world.barrier()      // every rank's state file is complete

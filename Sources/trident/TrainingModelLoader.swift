@@ -11,9 +11,9 @@ enum TrainingModelLoader {
     /// Every rank of `groups.tensor` must call this.
     /// `configuration` is the source's own, or a `--config` architecture (then `randomSeed` is set).
     static func load(source: GGUFFile, configuration: ModelConfiguration, randomSeed: UInt64? = nil,
-                     groups: ProcessGroups, pool: ThreadPool) throws -> any TrainableModel {
+                     groups: ProcessGroups, pool: ThreadPool, stage: TrainingStage? = nil) throws -> LlamaTrainingModel {
         try LlamaTrainingModel(configuration: configuration,
                                source: randomSeed.map { .random(seed: $0) } ?? .gguf(source),
-                               group: groups.tensor, pool: pool)
+                               group: groups.tensor, pool: pool, stage: stage)
     }
 }

@@ -16,37 +16,50 @@ final class TrainingRank {
     /// Builds the groups over `world` and this rank's model with `makeModel`, then its session.
     /// Every rank of `world` must call this.
     init(world: any Communicator, layout: ParallelLayout, configuration: TrainingConfiguration, tokens: [Int32],
-         threads: Int, makeModel: (ProcessGroups, ThreadPool) throws -> any TrainableModel) throws {
+         threads: Int, pipelineSchedule: PipelineTrainingSchedule = .oneFOneB,
+         makeModel: (ProcessGroups, ThreadPool) throws -> any TrainableModel) throws {
         let plain = try ProcessGroups.make(world: world, layout: layout)
         timedTensor = TimedCommunicator(plain.tensor)
         groups = ProcessGroups(world: plain.world, tensor: timedTensor, pipeline: plain.pipeline, data: plain.data,
                                layout: layout)
         let pool = ThreadPool(threadCount: threads)
         let model = try makeModel(groups, pool)
-        session = try TrainingSession(model: model, groups: groups, configuration: configuration, tokens: tokens, pool: pool)
-        if let llama = model as? LlamaTrainingModel, configuration.dropout > 0 {
-            llama.dropoutProbability = configuration.dropout
-            llama.dropoutSeed = configuration.seed
-            session.microBatchWillStart = { step, first in llama.dropoutPosition = (step, first) }
+        session = try TrainingSession(model: model, groups: groups, configuration: configuration, tokens: tokens, pool: pool,
+                                      pipelineSchedule: pipelineSchedule)
+        if let stage = model as? any PipelineStageChunks, configuration.dropout > 0 {
+            let chunks = stage.chunks
+            for llama in chunks {
+                llama.dropoutProbability = configuration.dropout
+                llama.dropoutSeed = configuration.seed
+            }
+            session.microBatchWillStart = { step, first in for llama in chunks { llama.dropoutPosition = (step, first) } }
         }
     }
 
     /// Runs the next optimizer step and adds it to the totals (unless `counted` is false: warm-up).
     func step(counted: Bool = true) throws -> StepStatistics {
         let stats = try session.step()
-        if counted { totals.add(stats) }
+        if counted {
+            totals.add(stats)
+            if let pipeline = session.pipeline?.lastStep { totals.add(pipeline) }
+        }
         return stats
     }
 
     /// Every rank's report line, in world-rank order, on every rank (a collective over the world).
     func gatherRankReports() throws -> [TrainRankReport] {
-        let mine = [Double(ProcessMemory.peakResidentBytes()), totals.seconds, totals.communication, totals.exposed]
+        let fields = 7
+        let mine = [Double(ProcessMemory.peakResidentBytes()), totals.seconds, totals.communication, totals.exposed,
+                    totals.idleFraction, Double(totals.peakSavedMicroBatches), Double(totals.peakSavedBytes)]
         let all = try groups.world.allGather(mine)
+        let pipelined = groups.layout.pipeline > 1
         return (0..<groups.world.size).map { rank in
-            let v = Array(all[(rank * 4)..<(rank * 4 + 4)])
+            let v = Array(all[(rank * fields)..<(rank * fields + fields)])
             let base = RankStatistics(rank: rank, coordinates: groups.layout.coordinates(of: rank), peakRSSBytes: Int(v[0]),
                                       computeSeconds: max(0, v[1] - v[3]), communicationSeconds: v[2], windowSeconds: v[1])
-            return TrainRankReport(base: base, exposedCommunicationSeconds: v[3])
+            let stage = pipelined ? PipelineRankReport(idleFraction: v[4], peakActivationMicroBatches: Int(v[5]),
+                                                       peakActivationBytes: Int(v[6])) : nil
+            return TrainRankReport(base: base, exposedCommunicationSeconds: v[3], pipeline: stage)
         }
     }
 }
@@ -60,6 +73,22 @@ struct RankTotals {
     var communication: Double = 0
     /// Tensor-group collectives plus the unhidden bucket wait.
     var exposed: Double = 0
+
+    /// Pipeline phase (forward/backward of every micro-batch) and the compute inside it.
+    var pipelineSeconds: Double = 0
+    var pipelineComputeSeconds: Double = 0
+    var peakSavedMicroBatches = 0
+    var peakSavedBytes = 0
+
+    mutating func add(_ pipeline: PipelineStepStatistics) {
+        pipelineSeconds += pipeline.seconds
+        pipelineComputeSeconds += pipeline.computeSeconds
+        peakSavedMicroBatches = max(peakSavedMicroBatches, pipeline.peakSavedMicroBatches)
+        peakSavedBytes = max(peakSavedBytes, pipeline.peakSavedBytes)
+    }
+
+    /// The fraction of the pipeline phase this rank did not compute (its bubble plus frames).
+    var idleFraction: Double { pipelineSeconds > 0 ? max(0, 1 - pipelineComputeSeconds / pipelineSeconds) : 0 }
 
     mutating func add(_ stats: StepStatistics) {
         steps += 1

@@ -161,7 +161,7 @@ struct TrainCLITests {
                   "--lr", "1e-3"], "offset 3"),
                 (base + ["--seq-len", "1000000"], "context"),
                 (base + ["--tp", "64"], "query heads"),
-                (base + ["--pp", "2"], "pipeline-parallel training comes later"),
+                (base + ["--pp", "3"], "cannot place"),
                 (base + ["--lr", "-1"], "--lr"),
                 (base + ["--beta2", "1"], "--beta2"),
                 (base + ["--warmup", "3"], "--warmup"),

@@ -4,7 +4,11 @@ import TridentModel
 
 extension LlamaTrainingModel {
     /// Builds this rank's layers, creating each tensor through `make` (in forward order).
+    /// Only `stage`'s blocks exist, with the embedding on the first stage and the head on the
+    /// last; a tied LM head on a last stage that is not also the first gets its own copy of
+    /// `token_embd.weight` (summed with the first stage's by `TiedEmbeddingGroup`).
     static func buildLayers(_ c: ModelConfiguration, plan: ShardingPlan, sharedKVHeads: SharedHeadRows?,
+                            stage: TrainingStage,
                             make: (ParameterSpec) throws -> TrainingTensor) throws -> Layers {
         let hidden = c.hiddenSize, hd = c.headDimension
         let q = plan.queryHeads.lowerBound * hd ..< plan.queryHeads.upperBound * hd
@@ -32,12 +36,15 @@ extension LlamaTrainingModel {
             return RowParallelLinear(training: w, bias: hasBias ? try bias(name + ".bias", hidden) : nil)
         }
         let vocabularyRows = plan.vocabularyRows
-        let table = try matrix("token_embd.weight", [c.vocabularySize, hidden], rows: vocabularyRows)
-        let embedding = VocabParallelEmbedding(training: table, vocabularyRows: vocabularyRows)
-        let positions = c.positionEncoding == .learned
+        func table() throws -> TrainingTensor {
+            try matrix("token_embd.weight", [c.vocabularySize, hidden], rows: vocabularyRows)
+        }
+        let firstTable = stage.isFirst ? try table() : nil
+        let embedding = firstTable.map { VocabParallelEmbedding(training: $0, vocabularyRows: vocabularyRows) }
+        let positions = c.positionEncoding == .learned && stage.isFirst
             ? PositionEmbedding(training: try matrix("position_embd.weight", [c.contextLength, hidden])) : nil
         var blocks: [TransformerBlock] = []
-        for i in 0 ..< c.layerCount {
+        for i in stage.blocks {
             let p = "blk.\(i)."
             let attentionNorm = try norm(p + "attn_norm")
             let attention = ParallelAttention(
@@ -56,10 +63,14 @@ extension LlamaTrainingModel {
                                   activation: c.activation)
             blocks.append(TransformerBlock(attentionNorm: attentionNorm, attention: attention, mlpNorm: mlpNorm, mlp: mlp))
         }
-        let finalNorm = try norm("output_norm")
-        let output = c.tiedEmbeddings ? table : try matrix("output.weight", [c.vocabularySize, hidden], rows: vocabularyRows)
-        let head = LMHead(norm: finalNorm, projection: ColumnParallelLinear(training: output),
+        var head: LMHead? = nil
+        if stage.isLast {
+            let finalNorm = try norm("output_norm")
+            let output = c.tiedEmbeddings ? try firstTable ?? table()
+                : try matrix("output.weight", [c.vocabularySize, hidden], rows: vocabularyRows)
+            head = LMHead(norm: finalNorm, projection: ColumnParallelLinear(training: output),
                           vocabularyWidths: ShardingPlan.vocabularyWidths(c, tensorParallelSize: plan.tensorParallelSize))
+        }
         return Layers(embedding: embedding, positions: positions, blocks: blocks, head: head)
     }
 

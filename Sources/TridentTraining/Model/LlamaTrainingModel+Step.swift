@@ -9,28 +9,25 @@ extension LlamaTrainingModel {
     ///   than learned positions allow, or a token outside the vocabulary;
     ///   `CrossEntropyError`; the group's collective errors.
     public func accumulateGradients(sequences: [[Int32]], denominator: Int) throws -> (lossSum: Double, targets: Int) {
+        precondition(stage.isFirst && stage.isLast, "accumulateGradients runs a whole model; a pipeline stage runs stageForward/stageBackward")
         guard dropoutProbability >= 0 && dropoutProbability < 1 else {
             throw TrainingError.invalidValue(name: "--dropout", expected: "in [0, 1)", found: "\(dropoutProbability)")
         }
         let (inputs, targets, length) = try split(sequences)
-        let dropout = dropoutProbability > 0
-            ? DropoutPlan(probability: dropoutProbability, random: CounterRandom(seed: dropoutSeed),
-                          step: dropoutPosition.step, firstRow: dropoutPosition.firstSequence * length,
-                          queryHeads: plan.queryHeads, totalHeads: configuration.headCount) : nil
-        let pass = TrainingPass(group: group, pool: pool, sequences: sequences.count, sequenceLength: length,
-                                dropout: dropout)
-        var x = try layers.embedding.trainingForward(inputs, pass: pass)
+        let pass = makePass(sequences: sequences.count, length: length)
+        let layers = self.layers, embedding = layers.embedding!, head = layers.head!
+        var x = try embedding.trainingForward(inputs, pass: pass)
         layers.positions?.trainingForward(x, pass: pass)
         var contexts: [BlockContext?] = []
-        for (layer, block) in layers.blocks.enumerated() {
+        for (layer, block) in layers.blocks.enumerated() {   // a whole model: block i is layer i
             let (y, context) = try block.trainingForward(x, layer: layer, pass: pass)
             contexts.append(context)
             x = y
         }
-        let (result, headContext) = try layers.head.trainingLoss(x, targets: targets, denominator: denominator, pass: pass)
-        var dx = try layers.head.backward(context: headContext, pass: pass)
-        notifyReady(layers.head.norm.trainableParameters + (configuration.tiedEmbeddings
-            ? [] : [layers.head.projection.weightParameter!]))
+        let (result, headContext) = try head.trainingLoss(x, targets: targets, denominator: denominator, pass: pass)
+        var dx = try head.backward(context: headContext, pass: pass)
+        notifyReady(head.norm.trainableParameters + (configuration.tiedEmbeddings
+            ? [] : [head.projection.weightParameter!]))
         for index in layers.blocks.indices.reversed() {
             dx = try layers.blocks[index].backward(dx, context: contexts[index]!, layer: index, pass: pass)
             contexts[index] = nil   // frees this block's saved activations
@@ -40,13 +37,23 @@ extension LlamaTrainingModel {
             positions.backward(dx, pass: pass)
             notifyReady([positions.weightParameter!])
         }
-        layers.embedding.backward(dx, tokens: inputs, pass: pass)
-        notifyReady([layers.embedding.weightParameter!])
+        embedding.backward(dx, tokens: inputs, pass: pass)
+        notifyReady([embedding.weightParameter!])
         return (result.lossSum, result.targetCount)
     }
 
+    /// The pass of one micro-batch of `sequences × length` rows, with its dropout masks (drawn
+    /// at `dropoutPosition`, set by the session before the micro-batch's forward).
+    func makePass(sequences: Int, length: Int) -> TrainingPass {
+        let dropout = dropoutProbability > 0
+            ? DropoutPlan(probability: dropoutProbability, random: CounterRandom(seed: dropoutSeed),
+                          step: dropoutPosition.step, firstRow: dropoutPosition.firstSequence * length,
+                          queryHeads: plan.queryHeads, totalHeads: configuration.headCount) : nil
+        return TrainingPass(group: group, pool: pool, sequences: sequences, sequenceLength: length, dropout: dropout)
+    }
+
     /// Inputs `[B·L]` (first L of each sequence), targets `[B·L]` (last L) and L, checked.
-    private func split(_ sequences: [[Int32]]) throws -> ([Int32], [Int32], Int) {
+    func split(_ sequences: [[Int32]]) throws -> ([Int32], [Int32], Int) {
         guard let first = sequences.first, first.count >= 2 else {
             throw TrainingError.invalidValue(name: "sequences", expected: "at least one of at least 2 tokens",
                                              found: "\(sequences.count) sequences of \(sequences.first?.count ?? 0)")

@@ -7,19 +7,22 @@ import TridentModel
 /// bias, GELU/ReLU, plain MLP, biases, learned positions) as one tensor-parallel rank trains
 /// it: float32 master weights, gradient buffers, a training forward and backward.
 ///
-/// One pipeline stage holds everything (embedding, every block, head). `Layers` keeps the
-/// embedding, blocks and head apart so that a stage can later hold a subset of them.
+/// A model holds one pipeline stage (`stage`): a range of blocks, the embedding on the first
+/// stage, the final norm, LM head and loss on the last; only that stage's parameters exist on
+/// the rank, under their global GGUF names. Without pipeline parallelism the stage is the whole model.
 public final class LlamaTrainingModel: TrainableModel {
     /// The layers of this rank.
     struct Layers {
-        var embedding: VocabParallelEmbedding
+        var embedding: VocabParallelEmbedding?      // first stage only
         var positions: PositionEmbedding?
-        var blocks: [TransformerBlock]
-        var head: LMHead
+        var blocks: [TransformerBlock]              // stage.blocks, in order
+        var head: LMHead?                           // last stage only
     }
 
     public let configuration: ModelConfiguration
     public let plan: ShardingPlan
+    /// The blocks this rank holds, and whether it holds the embedding and the head.
+    public let stage: TrainingStage
     /// The tensor-parallel group; every rank of it must call `accumulateGradients` alike.
     public let group: any Communicator
     public let pool: ThreadPool
@@ -57,16 +60,23 @@ public final class LlamaTrainingModel: TrainableModel {
     }
 
     /// - Throws: `ShardingError`, or the source's loading errors.
+    /// - Parameter stage: the pipeline stage to hold (nil: the whole model).
     public init(configuration c: ModelConfiguration, source: TensorSource, group: any Communicator,
-                pool: ThreadPool) throws {
+                pool: ThreadPool, stage: TrainingStage? = nil) throws {
         let plan = try ShardingPlan(configuration: c, tensorParallelSize: group.size, rank: group.rank)
+        let stage = stage ?? .whole(layers: c.layerCount)
+        guard stage.blocks.upperBound <= c.layerCount else {
+            throw TrainingError.invalidValue(name: "pipeline stage blocks", expected: "within 0..<\(c.layerCount)",
+                                             found: "\(stage.blocks)")
+        }
         self.configuration = c
         self.plan = plan
+        self.stage = stage
         self.group = group
         self.pool = pool
         let (shared, holders) = try Self.sharedKVHeads(c, plan: plan)
         var made: [(ParameterSpec, TrainingTensor)] = []
-        layers = try Self.buildLayers(c, plan: plan, sharedKVHeads: shared) { spec in
+        layers = try Self.buildLayers(c, plan: plan, sharedKVHeads: shared, stage: stage) { spec in
             let tensor = TrainingTensor(shape: spec.localShape, values: try source.values(spec, layers: c.layerCount, pool: pool))
             made.append((spec, tensor))
             return tensor

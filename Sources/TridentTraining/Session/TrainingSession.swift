@@ -29,6 +29,9 @@ public final class TrainingSession {
     public let tokens: [Int32]
     private let buckets: ParameterBuckets?
     private let pool: ThreadPool
+    /// With more than one pipeline stage: the executor of this stage's schedule.
+    public let pipeline: PipelineTrainer?
+    private let tiedEmbeddings: TiedEmbeddingGroup?
     /// Called before each micro-batch with the step (from 1) and the index of the micro-batch's
     /// first sequence within the step's global batch (all micro-batches and replicas), so that a
     /// model can draw dropout masks that do not depend on the layout.
@@ -36,9 +39,12 @@ public final class TrainingSession {
     /// Optimizer steps done so far (the next step is `completedSteps + 1`).
     public internal(set) var completedSteps = 0
 
+    /// - Parameter pipelineSchedule: the schedule of the step's micro-batches when
+    ///   `groups.pipeline` has more than one stage (then `model` must be that rank's
+    ///   `LlamaTrainingModel` stage, or its `ChunkedStageModel` under interleaved 1F1B).
     /// - Throws: `TrainingError` for a configuration out of range or data shorter than one sequence.
     public init(model: any TrainableModel, groups: ProcessGroups, configuration: TrainingConfiguration,
-                tokens: [Int32], pool: ThreadPool) throws {
+                tokens: [Int32], pool: ThreadPool, pipelineSchedule: PipelineTrainingSchedule = .oneFOneB) throws {
         try configuration.validate()
         self.model = model
         self.groups = groups
@@ -55,6 +61,21 @@ public final class TrainingSession {
             ? ParameterBuckets(gradients: model.parameters.map(\.gradient), bucketBytes: configuration.bucketBytes,
                                group: groups.data)
             : nil
+        (pipeline, tiedEmbeddings) = try Self.pipelineParts(model: model, groups: groups, schedule: pipelineSchedule)
+    }
+
+    /// The stage's trainer and, with tied embeddings, the embedding group (split from the
+    /// pipeline group: every pipeline rank takes part). Nil without pipeline parallelism.
+    private static func pipelineParts(model: any TrainableModel, groups: ProcessGroups,
+                                      schedule: PipelineTrainingSchedule) throws -> (PipelineTrainer?, TiedEmbeddingGroup?) {
+        guard groups.pipeline.size > 1 else { return (nil, nil) }
+        guard let stage = model as? any PipelineStageChunks else {
+            throw TrainingError.invalidValue(name: "pipeline stage model", expected: "a LlamaTrainingModel stage or its chunks",
+                                             found: "\(type(of: model))")
+        }
+        let tied = stage.chunks[0].configuration.tiedEmbeddings
+            ? try TiedEmbeddingGroup.make(pipelineGroup: groups.pipeline) : nil
+        return (PipelineTrainer(chunks: stage.chunks, pipelineGroup: groups.pipeline, schedule: schedule), tied)
     }
 
     /// Target tokens of one optimizer step over every replica (`G · L`).
@@ -71,10 +92,17 @@ public final class TrainingSession {
         let step = completedSteps + 1
         let lossSum = try accumulate(step: step)
         let exposed = try buckets?.finish() ?? .zero
-        let loss = try reduceOverReplicas(lossSum) / Double(targetsPerStep)
         let parameters = model.parameters
+        let stage: (any PipelineStageChunks)? = pipeline == nil ? nil : (model as? any PipelineStageChunks)
+        if let tiedEmbeddings, let stage {
+            try tiedEmbeddings.sum(stage.tiedEmbeddingParameterIndices.map { parameters[$0].gradient })
+        }
+        let loss = try reduceOverReplicas(reduce(lossSum, over: groups.pipeline)) / Double(targetsPerStep)
         let tagged = parameters.map { TaggedGradient($0.gradient, sharing: $0.sharing) }
-        let norm = try GradientClipping.globalNorm(tagged, tensorGroup: groups.tensor, otherGroups: [groups.pipeline])
+        // A copy another stage holds too (the last stage's tied embedding) is counted there only.
+        let copies = stage?.pipelineCopyIndices ?? []
+        let counted = tagged.indices.filter { !copies.contains($0) }.map { tagged[$0] }
+        let norm = try GradientClipping.globalNorm(counted, tensorGroup: groups.tensor, otherGroups: [groups.pipeline])
         GradientClipping.clip(tagged, norm: norm, maxNorm: configuration.clipNorm)
         let rate = configuration.schedule.rate(atStep: step)
         optimizer.step(parameters: parameters.map(\.values), gradients: parameters.map { UnsafeBufferPointer($0.gradient) },
@@ -92,6 +120,7 @@ public final class TrainingSession {
     private func accumulate(step: Int) throws -> Double {
         model.zeroGradients()
         defer { model.gradientReady = nil }
+        if let pipeline { return try accumulate(step: step, pipeline: pipeline) }
         var lossSum: Double = 0
         let replica = groups.data.rank
         for micro in 0..<configuration.accumulation {
@@ -107,12 +136,31 @@ public final class TrainingSession {
         return lossSum
     }
 
+    /// The micro-batches of `step` through this stage's pipeline schedule. - Returns: this
+    /// replica's Σ lossSum on the last stage, 0 elsewhere.
+    private func accumulate(step: Int, pipeline: PipelineTrainer) throws -> Double {
+        let replica = groups.data.rank, accumulation = configuration.accumulation, size = configuration.microBatch
+        let microBatches = (0..<accumulation).map { micro in
+            batching.sequenceIndices(step: step, replica: replica, microBatch: micro)
+                .map { Array(tokens[batching.tokenRange(ofSequence: $0)]) }
+        }
+        return try pipeline.run(
+            microBatches: microBatches, denominator: targetsPerStep,
+            willForward: { micro in self.microBatchWillStart?(step, (replica * accumulation + micro) * size) },
+            gradientReady: buckets.map { buckets in { buckets.markReady($0) } })
+    }
+
     /// Σ over the data group of `value`, carried as a (high, low) float pair (about 48 bits).
     private func reduceOverReplicas(_ value: Double) throws -> Double {
-        guard groups.data.size > 1 else { return value }
+        try reduce(value, over: groups.data)
+    }
+
+    /// Σ over `group` of `value`, carried as a (high, low) float pair (about 48 bits).
+    private func reduce(_ value: Double, over group: any Communicator) throws -> Double {
+        guard group.size > 1 else { return value }
         let high = Float(value)
         var pair = [high, Float(value - Double(high))]
-        try groups.data.allReduce(&pair, op: .sum)
+        try group.allReduce(&pair, op: .sum)
         return Double(pair[0]) + Double(pair[1])
     }
 }
