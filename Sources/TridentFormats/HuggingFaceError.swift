@@ -18,7 +18,7 @@ public enum HuggingFaceError: Error, Sendable, CustomStringConvertible, Equatabl
     public var description: String {
         switch self {
         case .notAModelDirectory(let path):
-            return "'\(path)' is not a model: expected a GGUF file or a Hugging Face directory with config.json"
+            return "'\(path)' is not a model: expected a GGUF file, a Hugging Face directory with config.json or a Trident checkpoint with manifest.json"
         case .noWeights(let directory):
             return "Hugging Face directory '\(directory)' has no weights: looked for model.safetensors and model.safetensors.index.json"
         case .invalidIndex(let path, let reason): return "index '\(path)': \(reason)"

@@ -68,7 +68,7 @@ public struct SafetensorsWriter {
 }
 
 /// One value of a safetensors header: the `__metadata__` string map or a tensor's entry.
-private enum SafetensorsHeaderEntry: Encodable {
+enum SafetensorsHeaderEntry: Encodable {
     case metadata([String: String])
     case tensor(dtype: String, shape: [Int], offsets: [Int])
 

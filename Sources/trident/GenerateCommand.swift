@@ -37,6 +37,12 @@ struct GenerateCommand: ParsableCommand, RunsRanks {
     }
 
     func run() throws {
+        if let merged = try CheckpointModel.exportIfCheckpoint(model.model) {
+            defer { try? FileManager.default.removeItem(atPath: merged) }
+            var copy = self
+            copy.model.model = merged
+            return try copy.run()
+        }
         if let promptsFile { return try runMany(promptsFile) }
         let session = ParallelSession(model: model, parallel: parallel, capacity: ParallelSession.defaultCapacity)
         let json = self.json, prompt = self.prompt!, chat = self.chat, sampling = self.sampling, path = model.model

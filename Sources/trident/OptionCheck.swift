@@ -25,8 +25,8 @@ enum OptionCheck {
         guard !path.isEmpty, FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw ValidationError("\(option): no model file at '\(path)' (run scripts/fetch-model.sh for the default model)")
         }
-        guard !isDirectory.boolValue || HuggingFaceDirectory.isModelDirectory(path) else {
-            throw ValidationError("\(option): '\(path)' is a directory without config.json: expected a .gguf file or a Hugging Face directory (config.json and model.safetensors or model.safetensors.index.json)")
+        guard !isDirectory.boolValue || HuggingFaceDirectory.isModelDirectory(path) || CheckpointModel.isCheckpoint(path) else {
+            throw ValidationError("\(option): '\(path)' is a directory with neither config.json nor manifest.json: expected a .gguf file, a Hugging Face directory (config.json and model.safetensors or model.safetensors.index.json) or a Trident checkpoint (manifest.json, or a --save directory with 'latest')")
         }
     }
 }

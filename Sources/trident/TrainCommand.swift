@@ -36,9 +36,10 @@ struct TrainCommand: ParsableCommand, RunsRanks {
         if let config = training.config, checkpoint.save != nil || checkpoint.resume != nil {
             throw ValidationError("--save/--resume: a --config '\(config)' model cannot be written as GGUF yet (only --model's own architecture can); drop --save")
         }
-        if let resume = checkpoint.resume,
-           !FileManager.default.fileExists(atPath: TrainingState.manifestPath(resume)) {
-            throw ValidationError("--resume: '\(resume)' holds no training state (\(TrainingState.manifestPath(resume)) is missing)")
+        if let resume = checkpoint.resume, resume != "auto" {
+            do { _ = try CheckpointDirectory.resolve(resume) } catch {
+                throw ValidationError("--resume: no training state in '\(resume)': \(error)")
+            }
         }
     }
 
@@ -47,24 +48,35 @@ struct TrainCommand: ParsableCommand, RunsRanks {
                                               virtualStages: pipeline.virtualStages)
         setup.pipelineSchedule = pipeline.schedule
         let steps = training.steps, json = self.json
-        let checkpoint = self.checkpoint, source = setup.source
+        let checkpoint = self.checkpoint, source = setup.source, tokens = setup.tokens
         let summary = try TrainingRanks(model: model, parallel: parallel).run { world, ranksHere -> String? in
             let rank = try setup.makeRank(world: world, ranksHere: ranksHere)
-            if let resume = checkpoint.resume { try Self.resume(rank.session, from: resume) }
-            let saver = checkpoint.save.map { TrainingCheckpoint(source: source, directory: $0, type: checkpoint.saveType) }
             let printing = world.rank == 0
+            let log: (String) -> Void = { line in if printing { FileHandle.standardError.write(Data((line + "\n").utf8)) } }
+            if let request = checkpoint.resumeRequest { try CheckpointResume.resume(rank.session, request, log: log) }
+            let saver = checkpoint.save.map { ShardedCheckpointWriter(root: $0, keep: checkpoint.keep, tokens: tokens) }
+            saver?.extraFiles = { directory, trained in
+                try CheckpointExport.writeMetadata(source: source, trained: trained, into: directory)
+            }
+            var last: StepStatistics? = nil
             while rank.session.completedSteps < steps {
                 let stats = try rank.step()
+                last = stats
                 if printing {
                     let average = rank.totals.seconds / Double(max(rank.totals.steps, 1))
                     FileHandle.standardError.write(Data((TrainProgress.line(stats, of: steps, averageSeconds: average) + "\n").utf8))
                     if json { FileHandle.standardOutput.write(Data((try JSONLine.encode(TrainStepLine(stats)) + "\n").utf8)) }
                 }
                 if let saver, let every = checkpoint.saveEvery, stats.step % every == 0, stats.step < steps {
-                    try saver.save(rank.session)
+                    log(Self.describe(try saver.save(rank.session, metrics: stats, asynchronous: checkpoint.saveAsync)))
                 }
             }
-            try saver?.save(rank.session)
+            if let saver, let root = checkpoint.save {
+                let report = try saver.save(rank.session, metrics: last)
+                log(Self.describe(report))
+                if printing { try CheckpointExport.merge(checkpoint: report.directory, type: checkpoint.saveType, to: root + "/model.gguf") }
+                try world.barrier()
+            }
             let reports = try rank.gatherRankReports()
             var summary = TrainSummaryLine(totals: rank.totals, ranks: reports)
             summary.addPipeline(schedule: setup.pipelineSchedule, stages: setup.layout.pipeline,
@@ -74,11 +86,14 @@ struct TrainCommand: ParsableCommand, RunsRanks {
         if json, let summary { FileHandle.standardOutput.write(Data((summary + "\n").utf8)) }
     }
 
-    /// Restores `session` from the checkpoint in `directory` after checking that it continues this run.
-    static func resume(_ session: TrainingSession, from directory: String) throws {
-        let manifest = try TrainingManifest.read(checkpoint: directory)
-        if let reason = manifest.mismatch(with: session) { throw ExitMessage("--resume '\(directory)': \(reason)") }
-        try TrainingState.readRank(into: session, checkpoint: directory, step: manifest.step)
+    /// One line about a save, as world rank 0 saw it.
+    static func describe(_ report: CheckpointSaveReport) -> String {
+        let megabytes = Double(report.bytes) / 1e6
+        let rate = report.stallSeconds > 0 ? Double(report.bytes) / report.stallSeconds / 1e9 : 0
+        return report.asynchronous
+            ? String(format: "checkpoint step %d: %.1f MB copied in %.3f s (training stall), written in the background", report.step, megabytes, report.stallSeconds)
+            : String(format: "checkpoint step %d: %.1f MB written by rank 0 in %.3f s (%.2f GB/s; training stall %.3f s) -> %@",
+                     report.step, megabytes, report.stallSeconds, rate, report.stallSeconds, report.directory)
     }
 }
 
@@ -119,8 +134,8 @@ struct TrainingSetup: @unchecked Sendable {
         guard tokens.count >= training.seqLen + 1 else {
             throw ExitMessage("--data: \(tokens.count) tokens is shorter than one sequence of --seq-len \(training.seqLen) + 1 tokens")
         }
-        var setup = try prepare(model: model, parallel: parallel, configuration: try training.configuration(), tokens: tokens,
-                                source: source, architecture: architecture, virtualStages: virtualStages)
+        var setup = try prepare(model: model, parallel: parallel, configuration: try training.configuration(dataParallel: parallel.dp),
+                                tokens: tokens, source: source, architecture: architecture, virtualStages: virtualStages)
         if training.initialization == .random { setup.randomSeed = training.seed }
         return setup
     }

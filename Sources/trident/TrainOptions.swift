@@ -32,6 +32,10 @@ struct TrainingOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Micro-batches summed into one optimizer step.")
     var accumulate: Int = 1
 
+    @Option(parsing: .unconditional,
+            help: "Sequences per optimizer step over all replicas (overrides --accumulate: G / (--micro-batch x --dp)); stored in checkpoints, a resume must keep it.")
+    var globalBatch: Int?
+
     @Option(parsing: .unconditional, help: "Optimizer steps of the whole run (a resumed run counts from its start).")
     var steps: Int
 
@@ -90,6 +94,7 @@ struct TrainingOptions: ParsableArguments {
         try OptionCheck.integer(seqLen, in: 1...(1 << 20), "--seq-len")
         try OptionCheck.integer(microBatch, in: 1...4096, "--micro-batch")
         try OptionCheck.integer(accumulate, in: 1...65536, "--accumulate")
+        if let globalBatch { try OptionCheck.integer(globalBatch, in: 1...Self.maxSequencesPerStep, "--global-batch") }
         try OptionCheck.integer(steps, in: 1...(1 << 30), "--steps")
         try OptionCheck.real(lr, "--lr", "a finite number > 0") { $0 > 0 }
         try OptionCheck.real(minLr, "--min-lr", "in [0, --lr]") { $0 >= 0 && $0 <= lr }
@@ -109,9 +114,22 @@ struct TrainingOptions: ParsableArguments {
         }
     }
 
-    /// The session's configuration. - Throws: `TrainingError` (already excluded by `validate`).
-    func configuration() throws -> TrainingConfiguration {
-        var configuration = TrainingConfiguration(sequenceLength: seqLen, microBatch: microBatch, accumulation: accumulate,
+    /// The accumulation of a `dataParallel`-replica run: `--global-batch` / (micro-batch x DP), else `--accumulate`.
+    /// - Throws: `ExitMessage` when micro-batch x DP does not divide `--global-batch`.
+    func accumulation(dataParallel: Int) throws -> Int {
+        guard let globalBatch else { return accumulate }
+        let perStep = microBatch * dataParallel
+        guard globalBatch % perStep == 0 else {
+            throw ExitMessage("--global-batch \(globalBatch) is not a multiple of --micro-batch \(microBatch) x --dp \(dataParallel) = \(perStep)")
+        }
+        return globalBatch / perStep
+    }
+
+    /// The session's configuration. - Throws: `TrainingError` (already excluded by `validate`),
+    /// `ExitMessage` for a `--global-batch` the layout does not divide.
+    func configuration(dataParallel: Int = 1) throws -> TrainingConfiguration {
+        var configuration = TrainingConfiguration(sequenceLength: seqLen, microBatch: microBatch,
+                              accumulation: try accumulation(dataParallel: dataParallel),
                               schedule: try LearningRateSchedule(kind: lrSchedule, learningRate: lr, minLearningRate: minLr,
                                                                  warmupSteps: warmup, totalSteps: steps),
                               optimizer: AdamWConfiguration(beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay),
@@ -123,18 +141,24 @@ struct TrainingOptions: ParsableArguments {
 
 extension LearningRateSchedule.Kind: ExpressibleByArgument {}
 
-/// Saving and resuming (`--save`, `--save-every`, `--save-type`, `--resume`).
+/// Saving and resuming (`--save`, `--save-every`, `--save-type`, `--keep`, `--save-async`, `--resume`).
 struct CheckpointOptions: ParsableArguments {
-    @Option(help: "Write DIR/model.gguf (and the training state for --resume) at the end of the run.")
+    @Option(help: "Checkpoint directory: DIR/step-N/ sharded checkpoints (each rank writes its slices, weights and AdamW moments, plus manifest.json), DIR/latest, and the merged DIR/model.gguf at the end of the run.")
     var save: String?
 
-    @Option(parsing: .unconditional, help: "Also save every K steps during the run (needs --save).")
+    @Option(parsing: .unconditional, help: "Also checkpoint every K steps during the run (needs --save).")
     var saveEvery: Int?
 
-    @Option(help: "Tensor type of the saved matrices: f32, f16, bf16 or q8_0 (norm weights stay f32).")
+    @Option(help: "Tensor type of the matrices of the merged DIR/model.gguf: f32, f16, bf16 or q8_0 (norm weights stay f32).")
     var saveType: SaveType = .f32
 
-    @Option(help: "Continue the run saved in DIR (same model, data, layout and settings).")
+    @Option(parsing: .unconditional, help: "Keep only the newest K step-N checkpoints (default: all).")
+    var keep: Int?
+
+    @Flag(help: "Copy the weights and moments to memory and write the checkpoint on a background thread while training goes on.")
+    var saveAsync = false
+
+    @Option(help: "Continue from a checkpoint: a --save directory (its latest), one step-N directory, or 'auto' (the newest valid one under --save, else a fresh start). Any layout; the same model, data, global batch and settings.")
     var resume: String?
 
     func validate() throws {
@@ -142,6 +166,20 @@ struct CheckpointOptions: ParsableArguments {
             try OptionCheck.integer(saveEvery, in: 1...(1 << 30), "--save-every")
             guard save != nil else { throw ValidationError("--save-every needs --save DIR") }
         }
+        if let keep {
+            try OptionCheck.integer(keep, in: 1...(1 << 20), "--keep")
+            guard save != nil else { throw ValidationError("--keep needs --save DIR") }
+        }
+        if saveAsync && save == nil { throw ValidationError("--save-async needs --save DIR") }
         if let save, save.isEmpty { throw ValidationError("--save: give a directory") }
+        if resume == "auto" && save == nil { throw ValidationError("--resume auto needs --save DIR (where to look for checkpoints)") }
+        if let resume, resume.isEmpty { throw ValidationError("--resume: give a directory or 'auto'") }
+    }
+
+    /// What `--resume` asks for (nil: a fresh run).
+    var resumeRequest: CheckpointResume.Request? {
+        guard let resume else { return nil }
+        if resume == "auto", let save { return .auto(root: save) }
+        return .directory(resume)
     }
 }

@@ -162,7 +162,7 @@ struct BadInputTests {
     @Test("a directory without config.json as --model names what was looked for")
     func directoryModel() throws {
         let result = try runCLI(["generate", "--model", CLIPaths.fixtures.path, "--prompt", "x"])
-        #expect(result.stderrLines.count == 1 && result.stderrLines[0].contains("is a directory without config.json"),
+        #expect(result.stderrLines.count == 1 && result.stderrLines[0].contains("neither config.json nor manifest.json"),
                 "\(result.transcript)")
     }
 }

@@ -48,39 +48,36 @@ struct TrainFaultTests {
         #expect(last.contains("rank 1"), "last line: \(last)\n\(result.output.suffix(2000))")
     }
 
-    /// Hidden temporary files of an atomic write (`.NAME.tmp-PID-RANDOM`) in `directory`.
-    static func temporaries(_ directory: String) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.contains(".tmp-") }
-    }
-
-    @Test("a run killed while it writes model.gguf (--save-every 1) leaves the previous complete model.gguf, never a partial one",
+    @Test("a run killed while it writes a checkpoint (--save-every 1) leaves complete step-N directories and a partial one at most; --resume auto continues from the newest complete one",
           arguments: [false, true])
     func interruptedSave(afterFirstSave: Bool) throws {
         try withTemporaryDirectory { directory in
             let save = directory.appendingPathComponent("run").path
-            let model = save + "/model.gguf"
-            let child = try Child(tridentBinary!, Self.longRun(["--save", save, "--save-every", "1"]))
-            // Kill as soon as a write of model.gguf is in progress (its temporary file exists),
-            // on the first save or on a later one over a complete model.gguf.
+            let child = try Child(tridentBinary!, Self.longRun(["--save", save, "--save-every", "1", "--keep", "3"]))
+            func entries() -> [String] { (try? FileManager.default.contentsOfDirectory(atPath: save)) ?? [] }
+            // Kill while a save is in progress (a step-N.partial exists), on the first save or a later one.
             let caught = FaultToleranceTests.eventually(60) {
-                if afterFirstSave && !FileManager.default.fileExists(atPath: model) { return false }
-                return Self.temporaries(save).contains { $0.hasPrefix(".model.gguf") }
+                let names = entries()
+                if afterFirstSave && !names.contains("latest") { return false }
+                return names.contains { $0.hasSuffix(".partial") }
             }
             kill(child.process.processIdentifier, SIGKILL)
             let result = child.finish(timeout: 30)
-            #expect(caught, "never saw model.gguf being written: \(result.output.suffix(2000))")
+            #expect(caught, "never saw a checkpoint being written: \(result.output.suffix(2000))")
             #expect(result.signaled)
-            let entries = (try? FileManager.default.contentsOfDirectory(atPath: save)) ?? []
-            // Anything left besides the complete files is a hidden temporary, which no reader opens.
-            for name in entries where name.contains("model.gguf") && name != "model.gguf" {
-                #expect(name.hasPrefix(".") && name.contains(".tmp-"), "stray file \(name)")
+            let complete = entries().filter { $0.hasPrefix("step-") && !$0.hasSuffix(".partial") }
+                .compactMap { Int($0.dropFirst(5)) }.sorted()
+            #expect(!afterFirstSave || !complete.isEmpty, "the complete checkpoint vanished")
+            for step in complete {
+                let export = try runChild(tridentBinary!, ["export", save + "/step-\(step)", directory.appendingPathComponent("x.gguf").path],
+                                          timeout: 120)
+                #expect(export.status == 0, "step-\(step) is not intact: \(export.output)")
             }
-            if FileManager.default.fileExists(atPath: model) {
-                let info = try runChild(tridentBinary!, ["info", "--model", model], timeout: 60)
-                #expect(info.status == 0, "trident info refuses the saved model: \(info.output)")
-            } else {
-                #expect(!afterFirstSave, "model.gguf vanished")
-            }
+            guard let newest = complete.last else { return }
+            var arguments = Self.longRun(["--save", save, "--resume", "auto"])
+            arguments[arguments.firstIndex(of: "1000000")!] = String(newest + 1)
+            let resumed = try runChild(tridentBinary!, arguments, timeout: 120)
+            #expect(resumed.status == 0 && resumed.output.contains("resumed from \(save)/step-\(newest)"), "\(resumed.output)")
         }
     }
 }

@@ -151,17 +151,12 @@ struct TrainingSessionTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("trident-resume-\(UInt32.random(in: 0 ... .max))").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let straight = try runToy(tp: 2, dp: 2, configuration, tokens: tokens)
+        let tokens = self.tokens
         _ = try runToy(tp: 2, dp: 2, configuration, tokens: tokens, steps: 3, finish: { session in
-            try TrainingState.writeRank(session, checkpoint: directory)
-            try session.groups.world.barrier()
-            if session.groups.world.rank == 0 { try TrainingManifest(session: session).write(checkpoint: directory) }
+            try ShardedCheckpointWriter(root: directory, tokens: tokens).save(session, metrics: nil)
         })
         let resumed = try runToy(tp: 2, dp: 2, configuration, tokens: tokens, prepare: { session in
-            let manifest = try TrainingManifest.read(checkpoint: directory)
-            if let reason = manifest.mismatch(with: session) {
-                throw TrainingError.invalidValue(name: "--resume", expected: "a matching checkpoint", found: reason)
-            }
-            try TrainingState.readRank(into: session, checkpoint: directory, step: manifest.step)
+            try CheckpointResume.resume(session, .directory(directory))
         })
         #expect(resumed.steps.map(\.step) == [4, 5])
         #expect(resumed.steps == Array(straight.steps[3...]).map { stats in
@@ -175,31 +170,33 @@ struct TrainingSessionTests {
         #expect(resumed.weights == straight.weights)
     }
 
-    @Test("resume refuses another layout, other settings, other data and a damaged state")
+    @Test("resume refuses another global batch, other settings, other data, another model and a damaged file")
     func resumeMismatches() throws {
         let configuration = try toyConfiguration(microBatch: 2, steps: 4)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("trident-mismatch-\(UInt32.random(in: 0 ... .max))").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
+        let tokens = self.tokens
         _ = try runToy(configuration, tokens: tokens, steps: 2, finish: { session in
-            try TrainingState.writeRank(session, checkpoint: directory)
-            try TrainingManifest(session: session).write(checkpoint: directory)
+            try ShardedCheckpointWriter(root: directory, tokens: tokens).save(session, metrics: nil)
         })
-        let manifest = try TrainingManifest.read(checkpoint: directory)
+        let manifest = try ShardedCheckpointReader(directory: try CheckpointDirectory.resolve(directory))
         let one = LocalCommunicator.makeGroup(size: 1)[0]
         func session(_ configuration: TrainingConfiguration, tokens: [Int32], vocabulary: Int = 13) throws -> TrainingSession {
             let model = ToyTrainableModel(vocabulary: vocabulary, tensorGroup: one)
             return try TrainingSession(model: model, groups: .single(), configuration: configuration, tokens: tokens, pool: model.pool)
         }
         #expect(manifest.mismatch(with: try session(configuration, tokens: tokens)) == nil)
-        #expect(manifest.mismatch(with: try session(try toyConfiguration(microBatch: 3, steps: 4), tokens: tokens))?.contains("--micro-batch") == true)
+        #expect(manifest.mismatch(with: try session(try toyConfiguration(microBatch: 3, steps: 4), tokens: tokens))?.contains("global batch") == true)
+        #expect(manifest.mismatch(with: try session(try toyConfiguration(microBatch: 2, steps: 4, lr: 0.01), tokens: tokens))?.contains("--lr") == true)
         #expect(manifest.mismatch(with: try session(configuration, tokens: Array(tokens.dropLast())))?.contains("other data") == true)
         #expect(manifest.mismatch(with: try session(configuration, tokens: tokens, vocabulary: 14))?.contains("another model") == true)
         #expect(manifest.mismatch(with: try session(try toyConfiguration(microBatch: 2, steps: 2), tokens: tokens))?.contains("already") == true)
-        let path = TrainingState.rankPath(directory, rank: 0)
+        let path = manifest.directory + "/" + manifest.manifest.files[0].path
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         try data.dropLast(4).write(to: URL(fileURLWithPath: path))
-        #expect(throws: TrainingError.self) { try TrainingState.readRank(into: try session(configuration, tokens: tokens), checkpoint: directory, step: 2) }
-        #expect(throws: TrainingError.self) { try TrainingManifest.read(checkpoint: directory + "/nowhere") }
+        #expect(throws: CheckpointError.self) { try manifest.verify() }
+        #expect(throws: CheckpointError.self) { try ShardedCheckpointReader(directory: try CheckpointDirectory.resolve(directory)).load(into: try session(configuration, tokens: tokens)) }
+        #expect(throws: CheckpointError.self) { try CheckpointDirectory.resolve(directory + "/nowhere") }
     }
 
     @Test("bad inputs: data shorter than one sequence, out-of-range settings")
