@@ -34,6 +34,24 @@ struct PipelineTrainCLITests {
         }
     }
 
+    @Test("interleaved 1F1B (--pp 2 --virtual-stages 2 over TCP, 6 blocks) prints the same steps as one rank")
+    func interleavedEqualsOneRank() throws {
+        let model = CLIPaths.tinyModel("6l-q8_0")
+        let one = try TrainCLITests.train(model, ["--accumulate", "2"], steps: 3, microBatch: 1)
+        let run = try TrainCLITests.train(model, ["--pp", "2", "--backend", "tcp", "--accumulate", "2", "--schedule",
+                                                  "interleaved", "--virtual-stages", "2"], steps: 3, microBatch: 1)
+        #expect(one.result.status == 0 && run.result.status == 0, "\(run.result.transcript)")
+        #expect(run.steps.count == 3 && one.steps.count == 3)
+        for (a, b) in zip(Self.losses(run.steps), Self.losses(one.steps)) {
+            #expect(abs(a.0 - b.0) <= 1e-5 * b.0 && abs(a.1 - b.1) <= 1e-5 * b.1, "\(a) vs \(b)")
+        }
+        #expect(abs(TrainCLITests.number(run.summary, "predicted_bubble") - 1.0 / 5.0) < 1e-9)
+        let bad = try runCLI(["train", "--model", model, "--data", CLIPaths.license, "--seq-len", "32", "--micro-batch", "1",
+                              "--steps", "1", "--lr", "1e-4", "--pp", "2", "--accumulate", "3", "--schedule", "interleaved",
+                              "--virtual-stages", "2"])
+        #expect(bad.status != 0 && bad.stderr.contains("multiple of --pp"), "\(bad.transcript)")
+    }
+
     @Test("--save under PP 2 x TP 2 writes the same merged model.gguf as one rank (a step from each gives the same loss)")
     func saveGathersEveryStage() throws {
         try withTemporaryDirectory { directory in
