@@ -43,25 +43,32 @@ public enum KernelBenchmarks {
 
     /// Runs `cases` with each thread count for about `secondsPerCase` and returns a table:
     /// weight bytes streamed per second (GB/s), GFLOP/s and time per call.
+    /// `kernels`: the matrix-vector loops to time for `tokens == 1` cases (each in turn, so
+    /// old and new are compared in one process and minute).
     public static func run(cases: [Case] = defaultCases, threadCounts: [Int] = [1, 2],
-                           secondsPerCase: Double = 0.3) -> String {
-        var lines = ["dtype  rows x cols   tokens threads   us/call    GB/s  GFLOP/s"]
+                           secondsPerCase: Double = 0.3, kernels: [MatvecKernel] = [.current]) -> String {
+        var lines = ["dtype  rows x cols   tokens threads kernel   us/call    GB/s  GFLOP/s"]
         for threads in threadCounts {
             let pool = ThreadPool(threadCount: threads)
             for c in cases {
-                let seconds = measure(c, pool: pool, budget: secondsPerCase)
-                let weightBytes = Double(c.dtype.rowBytes(c.columns) * c.rows)
-                let flops = 2.0 * Double(c.rows * c.columns * c.tokens)
-                lines.append(pad("\(c.dtype)", 6) + pad("\(c.rows)x\(c.columns)", 13) + pad("\(c.tokens)", 7)
-                             + pad("\(threads)", 8) + pad(format(seconds * 1e6, 1), 10)
-                             + pad(format(weightBytes / seconds / 1e9, 2), 8)
-                             + pad(format(flops / seconds / 1e9, 1), 9))
+                for kernel in c.tokens == 1 ? kernels : [MatvecKernel.current] {
+                    let seconds = measure(c, pool: pool, budget: secondsPerCase, kernel: kernel)
+                    let weightBytes = Double(c.dtype.rowBytes(c.columns) * c.rows)
+                    let flops = 2.0 * Double(c.rows * c.columns * c.tokens)
+                    lines.append(pad("\(c.dtype)", 6) + pad("\(c.rows)x\(c.columns)", 13) + pad("\(c.tokens)", 7)
+                                 + pad("\(threads)", 8) + pad(c.tokens == 1 ? kernel.rawValue : "-", 7)
+                                 + pad(format(seconds * 1e6, 1), 10)
+                                 + pad(format(weightBytes / seconds / 1e9, 2), 8)
+                                 + pad(format(flops / seconds / 1e9, 1), 9))
+                }
             }
         }
         for threads in threadCounts {
-            let seconds = smolLM2DecodeMatvecSeconds(pool: ThreadPool(threadCount: threads))
-            lines.append("SmolLM2-135M decode, matvecs only, \(threads) thread(s): \(format(seconds * 1e3, 2)) ms/token"
-                         + " = \(format(1 / seconds, 1)) tokens/s upper bound")
+            for kernel in kernels {
+                let seconds = smolLM2DecodeMatvecSeconds(pool: ThreadPool(threadCount: threads), kernel: kernel)
+                lines.append("SmolLM2-135M decode, matvecs only, \(threads) thread(s), \(kernel.rawValue):"
+                             + " \(format(seconds * 1e3, 2)) ms/token = \(format(1 / seconds, 1)) tokens/s upper bound")
+            }
         }
         for threads in threadCounts where threads > 1 {
             let overhead = forkJoinSeconds(ThreadPool(threadCount: threads))
@@ -73,13 +80,15 @@ public enum KernelBenchmarks {
     /// Seconds of matrix-vector work per decoded token of SmolLM2-135M (30 layers of
     /// Q4_1 q/k/v/o/gate/up/down, dim 576, kv dim 192, ffn 1536, plus the Q8_0 49152-row
     /// LM head), measured shape by shape.
-    public static func smolLM2DecodeMatvecSeconds(pool: ThreadPool, budget: Double = 0.1) -> Double {
+    public static func smolLM2DecodeMatvecSeconds(pool: ThreadPool, budget: Double = 0.1,
+                                                  kernel: MatvecKernel = .current) -> Double {
         let layer: [(Int, Int, Int)] = [(576, 576, 2), (192, 576, 2), (1536, 576, 2), (576, 1536, 1)]
         var total = 0.0
         for (rows, columns, count) in layer {
-            total += 30 * Double(count) * measure(Case(dtype: .q4_1, rows: rows, columns: columns), pool: pool, budget: budget)
+            total += 30 * Double(count) * measure(Case(dtype: .q4_1, rows: rows, columns: columns), pool: pool,
+                                                  budget: budget, kernel: kernel)
         }
-        return total + measure(Case(dtype: .q8_0, rows: 49152, columns: 576), pool: pool, budget: budget)
+        return total + measure(Case(dtype: .q8_0, rows: 49152, columns: 576), pool: pool, budget: budget, kernel: kernel)
     }
 
     /// Seconds per `parallelFor(threadCount)` with an empty body (best of 5 batches).
@@ -94,7 +103,7 @@ public enum KernelBenchmarks {
     }
 
     /// Seconds per `matmul` call, best of several timed batches.
-    private static func measure(_ c: Case, pool: ThreadPool, budget: Double) -> Double {
+    private static func measure(_ c: Case, pool: ThreadPool, budget: Double, kernel: MatvecKernel = .current) -> Double {
         var values = [Float](repeating: 0, count: c.rows * c.columns)
         var state: UInt32 = 12345
         for i in values.indices {
@@ -113,12 +122,18 @@ public enum KernelBenchmarks {
         let start = now()
         input.withUnsafeBufferPointer { x in
             output.withUnsafeMutableBufferPointer { y in
-                matmul(weight: w, input: x.baseAddress!, output: y.baseAddress!, tokens: c.tokens, pool: pool)
+                let input = x.baseAddress!, output = y.baseAddress!
+                let call = {
+                    if c.tokens == 1 {
+                        matvec(weight: w, input: input, output: output, pool: pool, kernel: kernel)
+                    } else {
+                        matmul(weight: w, input: input, output: output, tokens: c.tokens, pool: pool)
+                    }
+                }
+                call()
                 while now() - start < budget {
                     let t0 = now()
-                    for _ in 0..<iterations {
-                        matmul(weight: w, input: x.baseAddress!, output: y.baseAddress!, tokens: c.tokens, pool: pool)
-                    }
+                    for _ in 0..<iterations { call() }
                     let elapsed = now() - t0
                     best = min(best, elapsed / Double(iterations))
                     if elapsed < 0.01 { iterations *= 2 }

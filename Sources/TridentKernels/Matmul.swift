@@ -33,8 +33,9 @@ public func matmul(weight: WeightMatrix, input: UnsafePointer<Float>, output: Un
 
 /// `output[r] = Σ_c weight[r, c] · input[c]` (`output` has `weight.rows` floats): the
 /// decode hot path. Memory-bound; rows are split over the pool in contiguous chunks.
+/// `kernel` picks the inner loops (default: the widest this CPU runs well).
 public func matvec(weight: WeightMatrix, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-                   pool: ThreadPool) {
+                   pool: ThreadPool, kernel: MatvecKernel = .current) {
     let blocks = weight.columns / 32
     let needsSums: Bool
     switch weight.dtype {
@@ -46,9 +47,18 @@ public func matvec(weight: WeightMatrix, input: UnsafePointer<Float>, output: Un
         if needsSums { RowDot.blockSums(input, blocks, into: sumsBase) }
         let granularity = 8
         pool.parallelChunks(weight.rows, granularity: granularity) { range in
-            matvecRows(weight, range, input, UnsafePointer(sumsBase), output)
+            matvecRange(weight, range, input, UnsafePointer(sumsBase), output, kernel: kernel)
         }
     }
+}
+
+/// Rows `range` of a matrix-vector product with `kernel`'s loops (`sums`: block sums of `x`
+/// for the q4/q5 types).
+@inline(__always)
+func matvecRange(_ w: WeightMatrix, _ range: Range<Int>, _ x: UnsafePointer<Float>,
+                 _ sums: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, kernel: MatvecKernel) {
+    if kernel == .wide, matvecRowsWide(w, range, x, sums, out) { return }
+    matvecRows(w, range, x, sums, out)
 }
 
 /// Rows `range` of a matrix-vector product, one dtype loop per call (no per-row dispatch).

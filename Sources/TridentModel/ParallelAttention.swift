@@ -60,18 +60,19 @@ public final class ParallelAttention: Sendable {
         precondition(h.rows == rows && width == key.outputSize)
         let q = context.innerA.view(rows, query.outputSize)          // [T, heads * hd]
         let attended = context.innerB.view(rows, query.outputSize)   // [T, heads * hd]
-        query.forward(h, into: q, context: context)
-        rotate(q, heads: layout.heads, pass: pass)
         if pass.chunks.count == 1 {
-            // K and V go straight into the cache rows of positions start ..< start + T.
+            // K and V go straight into the cache rows of positions start ..< start + T
+            // (q, k and v in one fork/join when T = 1).
             let chunk = pass.chunks[0]
             let keys = MatrixView(cache.keys(layer: layer, slot: chunk.slot) + chunk.start * width, rows: rows, columns: width)
             let values = MatrixView(cache.values(layer: layer, slot: chunk.slot) + chunk.start * width,
                                     rows: rows, columns: width)
-            key.forward(h, into: keys, context: context)
-            value.forward(h, into: values, context: context)
+            ColumnParallelLinear.forwardFused(h, (query, q), (key, keys), (value, values), context: context)
+            rotate(q, heads: layout.heads, pass: pass)
             rotate(keys, heads: layout.kvHeads, pass: pass)
         } else {
+            query.forward(h, into: q, context: context)
+            rotate(q, heads: layout.heads, pass: pass)
             // Several sequences: project every row at once, then copy each chunk's rows into its slot.
             let keys = context.keys.view(rows, width), values = context.values.view(rows, width)  // [T, kvHeads * hd]
             key.forward(h, into: keys, context: context)

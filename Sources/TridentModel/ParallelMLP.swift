@@ -38,8 +38,7 @@ public final class ParallelMLP: Sendable {
         let inner = context.innerA.view(h.rows, width)   // [T, localFFN]
         if let gate {
             let upped = context.innerB.view(h.rows, width)   // [T, localFFN]
-            gate.forward(h, into: inner, context: context)
-            up.forward(h, into: upped, context: context)
+            ColumnParallelLinear.forwardFused(h, (gate, inner), (up, upped), context: context)
             VectorKernels.gatedActivate(activation, gate: inner.base, up: upped.base, out: inner.base, count: inner.count)
         } else {
             up.forward(h, into: inner, context: context)

@@ -26,6 +26,9 @@ struct BenchKernelsCommand: ParsableCommand {
     @Option(help: "Comma-separated thread counts.")
     var threads: String = "1,2"
 
+    @Flag(help: "Time every matrix-vector kernel (narrow 8-lane, wide 16-lane) in turn, not only this CPU's default.")
+    var compareMatvec = false
+
     @Option(parsing: .unconditional, help: "Seconds per case.")
     var seconds: Double = 0.3
 
@@ -60,6 +63,7 @@ struct BenchKernelsCommand: ParsableCommand {
     func run() throws {
         let cases = try parsedTypes().map { KernelBenchmarks.typeCases($0, rows: rows, columns: columns, tokens: tokens) }
         print(KernelBenchmarks.run(cases: cases ?? KernelBenchmarks.defaultCases, threadCounts: try parsedThreads(),
-                                   secondsPerCase: seconds))
+                                   secondsPerCase: seconds,
+                                   kernels: compareMatvec ? MatvecKernel.allCases : [.current]))
     }
 }
