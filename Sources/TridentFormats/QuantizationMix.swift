@@ -40,7 +40,8 @@ public struct QuantizationChoice: Sendable, Equatable {
 /// - Rows that are not a whole number of the chosen type's blocks fall back:
 ///   `Q4_K` -> `Q5_0`, `Q5_K` -> `Q5_1`, `Q6_K` -> `Q8_0`, and to `F16` when even that does not fit.
 /// - A tensor already stored in the chosen type is copied unchanged.
-/// Layers are counted in file order of their `attn_v` / `ffn_down` tensors, as llama.cpp does.
+/// A tensor's layer is the `N` of its `blk.N.` name (llama.cpp visits tensors in layer
+/// order, whatever the file order), else its position among the `attn_v` / `ffn_down` tensors.
 public enum QuantizationMix {
     /// llama.cpp's `use_more_bits`: the first and last eighth of the layers, and every third
     /// layer in between.
@@ -67,8 +68,9 @@ public enum QuantizationMix {
             let base = GGMLType(scheme.baseType)
             var (type, rule): (GGMLType, String?) = (base, nil)
             if scheme.isMix {
+                let layer = layerNumber(tensor.name)
                 (type, rule) = mixRule(tensor, scheme: scheme, hasOutput: hasOutput,
-                                       value: (valueIndex, valueCount), down: (downIndex, layerCount))
+                                       value: (layer ?? valueIndex, valueCount), down: (layer ?? downIndex, layerCount))
                 if tensor.name.contains("attn_v.weight") { valueIndex += 1 }
                 if tensor.name.contains("ffn_down") { downIndex += 1 }
             }
@@ -97,6 +99,12 @@ public enum QuantizationMix {
             return (scheme == .q4_k_m ? .q5_K : .q6_K, "attn_qkv")
         }
         return (base, nil)
+    }
+
+    /// The `N` of a `blk.N.` tensor name.
+    static func layerNumber(_ name: String) -> Int? {
+        guard name.hasPrefix("blk.") else { return nil }
+        return Int(name.dropFirst(4).prefix { $0 != "." })
     }
 
     /// `type`, or its fallback when `columns` is not a whole number of its blocks.

@@ -22,7 +22,8 @@ import TridentKernels
     /// Q4_K -> Q5_0 and Q6_K -> Q8_0 and the tied token_embd as output (Q8_0).
     @Test func smolLM2MixMatchesLlamaCpp() throws {
         let text = try String(contentsOfFile: Fixtures.path("quants/smollm2-q4_k_m-types.txt"), encoding: .utf8)
-        let rows = text.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        // In the Q4_1 source's order (by name: blk.0, blk.1, blk.10, ...), not layer order.
+        let rows = text.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }.sorted { $0[0] < $1[0] }
         // The source is the Q4_1 file: 1-D tensors F32, matrices Q4_1.
         let inputs = rows.map { row in
             let shape = row[1].split(separator: ",").map { Int($0)! }
