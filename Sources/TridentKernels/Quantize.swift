@@ -6,6 +6,8 @@
 /// - `q4_1`: `d = (max - min) / 15`, `m = min`, `q = min(15, trunc((x - min) / d + 0.5))`.
 /// - `q5_0`, `q5_1`: as `q4_0` / `q4_1` with 32 levels (`d = max / -16`, `d = (max - min) / 31`).
 /// - `f16`, `bf16`: round to nearest even; `f32`: copy.
+/// - `q4_K`, `q5_K`, `q6_K`: searched sub-block scales (see `QuantizeKQuants.swift`); not bit
+///   for bit ggml's, but of the same or smaller error.
 public enum Quantizer {
     /// Converts `count` floats at `source` into `dtype` storage at `destination`
     /// (`dtype.rowBytes(count)` bytes; `count` must be a multiple of `dtype.blockSize`).
@@ -33,17 +35,27 @@ public enum Quantizer {
                 default: quantizeBlockQ5_1(x, block)
                 }
             }
-        case .iq4_nl, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .iq4_xs:
+        case .q4_K, .q5_K, .q6_K:
+            for b in 0..<(count / 256) {
+                let block = destination + b * dtype.bytesPerBlock
+                let x = source + b * 256
+                switch dtype {
+                case .q4_K: quantizeBlockQ4_K(x, block)
+                case .q5_K: quantizeBlockQ5_K(x, block)
+                default: quantizeBlockQ6_K(x, block)
+                }
+            }
+        case .iq4_nl, .q2_K, .q3_K, .iq4_xs:
             preconditionFailure("no quantizer for \(dtype) yet (check Quantizer.canQuantize)")
         }
     }
 
-    /// Whether `quantizeRow` can write `dtype` (every type can be read; the K-quants and
+    /// Whether `quantizeRow` can write `dtype` (every type can be read; Q2_K, Q3_K and the
     /// IQ4 types cannot yet be written).
     public static func canQuantize(_ dtype: DType) -> Bool {
         switch dtype {
-        case .f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1: return true
-        case .iq4_nl, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .iq4_xs: return false
+        case .f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K: return true
+        case .iq4_nl, .q2_K, .q3_K, .iq4_xs: return false
         }
     }
 

@@ -10,6 +10,7 @@ struct Trident: ParsableCommand {
         abstract: "Distributed Llama inference in Swift.",
         version: TridentVersion.string,
         subcommands: [GenerateCommand.self, TrainCommand.self, PerplexityCommand.self, InfoCommand.self, TokenizeCommand.self,
+                      QuantizeCommand.self,
                       PlanCommand.self, LaunchCommand.self, BenchCommand.self, CollectiveSelfTestCommand.self,
                       ServeCommand.self, ExportCommand.self])
 
