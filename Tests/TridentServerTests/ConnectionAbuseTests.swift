@@ -79,12 +79,12 @@ struct ConnectionAbuseTests {
         let loris = try SlowLoris(port: port, interval: 0.05)
         #expect(try await Self.eventually(30) { Self.openFiles() >= baseline + count + count / 2 },
                 "the server accepted the idle connections")
+        #expect(try await Self.eventually(30) { loris.bytesSent > 10 }, "the slow-loris is sending")
         let started = Date()
         #expect(try await server.get("/health").status == 200)
         let reply = try await server.post("/v1/completions", ["prompt": "still serving", "max_tokens": 4, "temperature": 0])
         #expect(reply.status == 200, "\(reply.text.prefix(200))")
         #expect(Date().timeIntervalSince(started) < 30, "answered beside \(count) idle connections")
-        #expect(loris.bytesSent > 10, "the slow-loris was sending meanwhile")
         loris.finish()
         withExtendedLifetime(idle) {}
         idle = nil
@@ -120,9 +120,8 @@ struct ConnectionAbuseTests {
         }
         #expect(declared == nil || declared == 413, "declared 10 MB: \(String(describing: declared))")
         // Chunked: no length up front, the limit is found while reading.
-        var chunked: [UInt8] = []
-        for _ in 0..<160 { chunked += Array("10000\r\n".utf8) + [UInt8](repeating: 0x61, count: 65536) + Array("\r\n".utf8) }
-        chunked += Array("0\r\n\r\n".utf8)
+        let piece = Array("10000\r\n".utf8) + [UInt8](repeating: 0x61, count: 65536) + Array("\r\n".utf8)
+        let chunked = Array([[UInt8]](repeating: piece, count: 160).joined()) + Array("0\r\n\r\n".utf8)
         let streamed = try await offPool {
             try Self.sendLarge(port: port, head: "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
                                + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n", body: chunked)
