@@ -4,9 +4,12 @@ concurrency levels with fixed prompts and reports output tokens/s, time to first
 inter-token latency (p50/p99). Standard library only.
 
 Usage: bench-serve.py --url http://127.0.0.1:8000 [--model NAME] [--concurrency 1,4,16]
-                      [--requests 32] [--max-tokens 64] [--label trident]
-Every request is a streamed greedy /v1/completions with ignore_eos-free fixed prompts; tokens
-are counted from the usage chunk when the server sends one, else from the content chunks.
+                      [--requests 32] [--max-tokens 64] [--label trident] [--ignore-eos]
+Every request is a streamed greedy /v1/completions with fixed prompts (with --ignore-eos every
+request generates exactly max_tokens, on servers that honour vLLM's and llama.cpp's
+`ignore_eos`); tokens are counted from the usage chunk when the server sends one, else from
+the content chunks. A warm-up request runs before the first level.
+scripts/bench-serve-compare.sh runs trident serve and llama-server side by side.
 """
 import argparse
 import http.client
@@ -20,13 +23,15 @@ PROMPTS = [f"Write a short story about a {animal} who learns to {skill}."
            for animal in ["cat", "dog", "fox", "owl"] for skill in ["swim", "sing", "read", "fly"]]
 
 
-def one_request(url, model, prompt, max_tokens):
+def one_request(url, model, prompt, max_tokens, ignore_eos=False):
     parsed = urllib.parse.urlparse(url)
     connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=600)
     body = {"prompt": prompt, "max_tokens": max_tokens, "temperature": 0, "stream": True,
             "stream_options": {"include_usage": True}}
     if model:
         body["model"] = model
+    if ignore_eos:
+        body["ignore_eos"] = True
     started = time.perf_counter()
     connection.request("POST", "/v1/completions", json.dumps(body), {"Content-Type": "application/json"})
     response = connection.getresponse()
@@ -57,7 +62,7 @@ def percentile(values, p):
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def run_level(url, model, concurrency, requests, max_tokens):
+def run_level(url, model, concurrency, requests, max_tokens, ignore_eos):
     lock, next_index = threading.Lock(), [0]
     tokens, ttfts, gaps, errors = [], [], [], []
 
@@ -69,7 +74,7 @@ def run_level(url, model, concurrency, requests, max_tokens):
             if i >= requests:
                 return
             try:
-                t, first, g = one_request(url, model, PROMPTS[i % len(PROMPTS)], max_tokens)
+                t, first, g = one_request(url, model, PROMPTS[i % len(PROMPTS)], max_tokens, ignore_eos)
                 with lock:
                     tokens.append(t)
                     ttfts.append(first)
@@ -91,6 +96,10 @@ def run_level(url, model, concurrency, requests, max_tokens):
             "itl_p50_ms": 1000 * percentile(gaps, 50), "itl_p99_ms": 1000 * percentile(gaps, 99)}
 
 
+HEADER = (f"{'server':<10} {'conc':>4} {'req':>4} {'err':>3} {'tok/s':>8} {'TTFT p50':>9} {'TTFT p99':>9} "
+          f"{'ITL p50':>8} {'ITL p99':>8}")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", default="http://127.0.0.1:8000")
@@ -99,11 +108,17 @@ def main():
     parser.add_argument("--requests", type=int, default=32)
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--label", default="server")
+    parser.add_argument("--ignore-eos", action="store_true")
+    parser.add_argument("--no-header", action="store_true")
+    parser.add_argument("--header-only", action="store_true")
     args = parser.parse_args()
-    print(f"{'server':<10} {'conc':>4} {'req':>4} {'err':>3} {'tok/s':>8} {'TTFT p50':>9} {'TTFT p99':>9} "
-          f"{'ITL p50':>8} {'ITL p99':>8}")
+    if not args.no_header or args.header_only:
+        print(HEADER)
+    if args.header_only:
+        return
+    one_request(args.url, args.model, PROMPTS[0], 4, args.ignore_eos)  # warm-up
     for level in [int(c) for c in args.concurrency.split(",")]:
-        r = run_level(args.url, args.model, level, max(args.requests, level), args.max_tokens)
+        r = run_level(args.url, args.model, level, max(args.requests, level), args.max_tokens, args.ignore_eos)
         print(f"{args.label:<10} {r['concurrency']:>4} {r['requests']:>4} {r['errors']:>3} "
               f"{r['output_tokens_per_s']:>8.1f} {r['ttft_p50_ms']:>7.0f}ms {r['ttft_p99_ms']:>7.0f}ms "
               f"{r['itl_p50_ms']:>6.1f}ms {r['itl_p99_ms']:>6.1f}ms", flush=True)

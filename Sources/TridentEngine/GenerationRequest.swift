@@ -13,6 +13,10 @@ public struct GenerationRequest: Sendable {
     public var topLogprobs: Int
     /// Report each generated token's own log-probability (OpenAI's `logprobs`).
     public var logprobs: Bool
+    /// Also score the prompt: every prompt token after the first gets its log-probability (and
+    /// `topLogprobs` alternatives) given the tokens before it, reported with the first output
+    /// (OpenAI's `echo` with `logprobs`). Its prefill returns every position's logits.
+    public var promptLogprobs = false
 
     public init(promptTokens: [Int32], maxTokens: Int, sampling: SamplingParameters = SamplingParameters(),
                 stopStrings: [String] = [], ignoreEndOfGeneration: Bool = false, topLogprobs: Int = 0,

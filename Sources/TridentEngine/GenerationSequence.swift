@@ -15,6 +15,8 @@ struct GenerationSequence {
     private var counts: [Int32: Int] = [:]
     private(set) var generated: [Int32] = []
     private var logprobs: [[TokenLogprob]] = []
+    /// Scores of prompt tokens 1..., while the prompt runs (`request.promptLogprobs`).
+    private var promptScores: [PromptTokenLogprob] = []
     private(set) var reason = StopReason.length
     /// Positions of the sequence already in the KV cache.
     private(set) var position = 0
@@ -55,9 +57,12 @@ struct GenerationSequence {
     mutating func accept(logits: [Float], ran: Int, capacity: Int) -> SequenceOutput {
         precondition(!isFinished, "the sequence is finished")
         position += ran
-        if prefilled == 0 { prefilled = DispatchTime.now().uptimeNanoseconds }
-        nextToken = nil
         var output = SequenceOutput()
+        if prefilled == 0 {
+            prefilled = DispatchTime.now().uptimeNanoseconds
+            if request.promptLogprobs { output.promptLogprobs = promptScores }
+        }
+        nextToken = nil
         guard generated.count < request.maxTokens else { finish(&output); return output }
         let penalized = applyPenalties(logits)
         let next = sampler.sample(logits: penalized, history: history)
@@ -92,6 +97,8 @@ struct GenerationSequence {
         nextToken = next
         return output
     }
+
+    mutating func recordPromptScore(_ score: PromptTokenLogprob) { promptScores.append(score) }
 
     /// OpenAI's presence and frequency penalties over the generated tokens (the raw logits
     /// when both are 0).
@@ -129,6 +136,8 @@ public struct SequenceOutput: Sendable {
     /// The sampled token's log-probability (when log-probabilities were requested).
     public var logprob: TokenLogprob?
     public var topLogprobs: [TokenLogprob] = []
+    /// With the first output of a request with `promptLogprobs`: prompt tokens 1... scored.
+    public var promptLogprobs: [PromptTokenLogprob]?
     /// Text that became visible (may be empty while a stop string or a UTF-8 character is pending).
     public var text = ""
 }

@@ -10,7 +10,17 @@ extension Scheduler {
         var ranTokens: [Int: Int] = [:]
         /// Prompt tokens run by slots whose prompt is not finished by this step.
         var partialPrefill: [(Int, Int)] = []
+        /// (chunk index, slot) of prompt chunks that return every position's logits (`.all`),
+        /// for requests that score their prompt.
+        var scoredChunks: [(Int, Int)] = []
         var hasPrefill = false
+
+        /// The last position's logits of chunk `m` (`[vocabulary]`), from what the runner returned.
+        func lastLogits(_ logits: [Float], chunk m: Int) -> [Float] {
+            guard chunks[m].logits == .all else { return logits }
+            let vocabulary = logits.count / chunks[m].tokens.count
+            return Array(logits.suffix(vocabulary))
+        }
     }
 
     /// The chunks of `slots` (all running): decode tokens, and prompt pieces within `prefillBudget`.
@@ -27,8 +37,15 @@ extension Scheduler {
                 let part = Array(remaining.prefix(budgetLeft))
                 budgetLeft -= part.count
                 let isLast = part.count == remaining.count
-                step.chunks += BatchGenerator.prefillChunks(part, slot: slot, start: sequence.position, chunks: pieces,
-                                                            longestChunk: prefillChunk, endsPrompt: isLast)
+                var chunks = BatchGenerator.prefillChunks(part, slot: slot, start: sequence.position, chunks: pieces,
+                                                          longestChunk: prefillChunk, endsPrompt: isLast)
+                if sequence.request.promptLogprobs {
+                    for i in chunks.indices {
+                        chunks[i].logits = .all
+                        step.scoredChunks.append((step.chunks.count + i, slot))
+                    }
+                }
+                step.chunks += chunks
                 step.hasPrefill = true
                 if !isLast {
                     step.partialPrefill.append((slot, part.count))

@@ -136,11 +136,15 @@ public final class Scheduler {
 
     private func collect(_ step: Step) throws -> [SchedulerEvent] {
         let logits = try runner.collect()
+        for (m, slot) in step.scoredChunks {
+            running[slot]?.sequence.scorePrompt(logits[m], start: step.chunks[m].start, count: step.chunks[m].tokens.count)
+        }
         for (slot, ran) in step.partialPrefill { running[slot]?.sequence.advance(ran: ran) }
         var events: [SchedulerEvent] = []
         for (m, slot) in step.finalChunkOwner {
             guard var entry = running[slot], !cancelled.contains(entry.id) else { continue }
-            let output = entry.sequence.accept(logits: logits[m], ran: step.ranTokens[slot]!, capacity: runner.capacity)
+            let output = entry.sequence.accept(logits: step.lastLogits(logits[m], chunk: m), ran: step.ranTokens[slot]!,
+                                               capacity: runner.capacity)
             if output.token != nil || !output.text.isEmpty { events.append(.output(id: entry.id, output)) }
             running[slot] = entry
             if entry.sequence.isFinished {

@@ -46,8 +46,9 @@ struct CollectedChoice {
     var failure: String?
 
     /// Waits for every choice of `streams` to finish.
-    /// - Throws: `APIError` (503) when the engine failed or shut down first.
-    static func collect(_ streams: ChoiceStreams, count: Int) async throws(APIError) -> [CollectedChoice] {
+    /// - Throws: `APIError`: 503 when the engine failed or shut down first, 499 when the
+    ///   client left (`watch` cancelled the choices).
+    static func collect(_ streams: ChoiceStreams, count: Int, watch: ClientWatch) async throws(APIError) -> [CollectedChoice] {
         var choices = [CollectedChoice](repeating: CollectedChoice(), count: count)
         for await (index, event) in streams.events {
             switch event {
@@ -56,6 +57,7 @@ struct CollectedChoice {
             case .failed(let why): choices[index].failure = why
             }
         }
+        if watch.clientLeft { throw .clientClosed }
         if let failure = choices.compactMap(\.failure).first { throw .unavailable(failure) }
         guard choices.allSatisfy({ $0.result != nil }) else { throw .unavailable("the request was cancelled") }
         return choices
@@ -84,12 +86,38 @@ struct LogprobFormatter: Sendable {
             let token = text(output.logprob!.id)
             out.tokens.append(token)
             out.tokenLogprobs.append(Self.finite(output.logprob!.logprob))
-            var top: [String: Float] = [:]
-            for t in output.topLogprobs { top[text(t.id)] = max(top[text(t.id)] ?? -.infinity, Self.finite(t.logprob)) }
-            out.topLogprobs.append(top)
+            out.topLogprobs.append(topDictionary(output.topLogprobs))
             out.textOffset.append(position)
             position += token.utf8.count
         }
+        return out
+    }
+
+    /// The prompt `ids` as `echo` with `logprobs` reports them (text offsets from 0): the first
+    /// token with null log-probabilities, the others with their `scores`.
+    func prompt(_ ids: [Int32], scores: [PromptTokenLogprob]) -> CompletionLogprobs {
+        var out = CompletionLogprobs()
+        var position = 0
+        for (i, id) in ids.enumerated() {
+            let token = text(id)
+            out.tokens.append(token)
+            out.textOffset.append(position)
+            position += token.utf8.count
+            guard i > 0, i - 1 < scores.count else {
+                out.tokenLogprobs.append(nil)
+                out.topLogprobs.append(nil)
+                continue
+            }
+            out.tokenLogprobs.append(Self.finite(scores[i - 1].token.logprob))
+            out.topLogprobs.append(topDictionary(scores[i - 1].top))
+        }
+        return out
+    }
+
+    /// `{token text: log-probability}` (tokens with the same text keep the larger).
+    private func topDictionary(_ top: [TokenLogprob]) -> [String: Float] {
+        var out: [String: Float] = [:]
+        for t in top { out[text(t.id)] = max(out[text(t.id)] ?? -.infinity, Self.finite(t.logprob)) }
         return out
     }
 

@@ -14,6 +14,8 @@ struct GenerationOptions: Sendable {
     var includeUsage = false
     var logprobs = false
     var topLogprobs = 0
+    /// vLLM's and llama.cpp's `ignore_eos`: generate past end-of-generation tokens (benchmarks).
+    var ignoreEOS = false
 
     /// Most tokens any request may ask for.
     static let maxTokensLimit: Int64 = 1 << 24
@@ -42,6 +44,7 @@ struct GenerationOptions: Sendable {
         stop = try f.stopStrings()
         n = try f.integer("n", in: 1...Self.maxChoices) ?? 1
         stream = try f.bool("stream") ?? false
+        ignoreEOS = try f.bool("ignore_eos") ?? false
         if let options = f["stream_options"] {
             guard case .object(let o) = options else {
                 throw .wrongType("stream_options", expected: "an object", found: options)
@@ -83,7 +86,7 @@ struct GenerationOptions: Sendable {
                 sampling.seed = seeded ? sampling.seed &+ UInt64(i) : UInt64.random(in: 0...UInt64.max)
             }
             return GenerationRequest(promptTokens: prompt, maxTokens: limit, sampling: sampling, stopStrings: stop,
-                                     topLogprobs: topLogprobs, logprobs: logprobs)
+                                     ignoreEndOfGeneration: ignoreEOS, topLogprobs: topLogprobs, logprobs: logprobs)
         }
     }
 }

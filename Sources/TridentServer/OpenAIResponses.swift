@@ -37,11 +37,19 @@ struct CompletionResponse: Encodable, Sendable {
 }
 
 /// The completions API's log-probabilities: parallel lists per token.
+/// With `echo`, the prompt's tokens come first, the first of them with null log-probabilities.
 struct CompletionLogprobs: Encodable, Sendable {
     var tokens: [String] = []
-    var tokenLogprobs: [Float] = []
-    var topLogprobs: [[String: Float]] = []
+    var tokenLogprobs: [Float?] = []
+    var topLogprobs: [[String: Float]?] = []
     var textOffset: [Int] = []
+
+    mutating func append(_ other: CompletionLogprobs) {
+        tokens += other.tokens
+        tokenLogprobs += other.tokenLogprobs
+        topLogprobs += other.topLogprobs
+        textOffset += other.textOffset
+    }
     enum CodingKeys: String, CodingKey {
         case tokens, tokenLogprobs = "token_logprobs", topLogprobs = "top_logprobs", textOffset = "text_offset"
     }

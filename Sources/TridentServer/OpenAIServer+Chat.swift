@@ -5,19 +5,25 @@ import TridentEngine
 extension OpenAIServer {
     /// `POST /v1/chat/completions`.
     func chat(_ request: Request) async throws -> Response {
-        let parsed = try ChatRequest(try await readBody(request))
+        try await watchingClient(request) { fields, watch in try await chat(fields, watch: watch) }
+    }
+
+    private func chat(_ fields: RequestFields, watch: ClientWatch) async throws -> Response {
+        let parsed = try ChatRequest(fields)
         try checkModel(parsed.model)
         let limits = try readyLimits()
         let prompt = try parsed.promptTokens(tokenizer: tokenizer)
         let requests = try parsed.options.requests(prompt: prompt, capacity: limits.capacity, defaultMaxTokens: nil)
         let streams = try ChoiceStreams.start(requests, engine: engine)
+        let engine = self.engine
+        watch.onClose { streams.cancel(engine) }
         let head = ChatResponse(id: OpenAIEncoding.requestID("chatcmpl"), object: "chat.completion",
                                 created: OpenAIEncoding.now, model: configuration.servedModelName, choices: [])
         let options = parsed.options
         if options.stream {
             return streamChat(streams, head: head, options: options, promptTokens: prompt.count)
         }
-        let choices = try await CollectedChoice.collect(streams, count: requests.count)
+        let choices = try await CollectedChoice.collect(streams, count: requests.count, watch: watch)
         var response = head
         response.choices = choices.enumerated().map { index, choice in
             let result = choice.result!

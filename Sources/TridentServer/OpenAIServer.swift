@@ -42,23 +42,6 @@ public final class OpenAIServer: @unchecked Sendable {
             logger: logger)
     }
 
-    /// Reads the body (at most `bodyLimit` bytes) as a JSON object.
-    /// - Throws: `APIError` 413 past the limit, 400 for a body that is not a JSON object.
-    func readBody(_ request: Request) async throws(APIError) -> RequestFields {
-        let limit = configuration.bodyLimit
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
-            throw .tooLarge(limit: limit)
-        }
-        var request = request
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.collectBody(upTo: limit)
-        } catch {
-            throw .tooLarge(limit: limit)
-        }
-        return try RequestFields(body: Array(buffer.readableBytesView))
-    }
-
     /// - Throws: `APIError` 404 when `model` names another model than the one served.
     func checkModel(_ model: String?) throws(APIError) {
         guard let model, model != configuration.servedModelName else { return }

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// `trident serve` as users run it: ranks as processes over TCP, a bounded load on loopback
+/// `trident serve` as users run it: one rank, or ranks as processes over TCP; a bounded load on loopback
 /// (64 requests at concurrency 16), greedy outputs equal to single-request runs, Prometheus
 /// counters that add up, and SIGTERM ending the whole job cleanly.
 @Suite("trident serve over TCP under load", .serialized, .enabled(if: CLIPaths.binary != nil))
@@ -97,6 +97,9 @@ struct ServeCLITests {
         #expect(result.status == 0 && !result.signaled, "\(result.output)")
         #expect(result.output.contains("trident serve: stopped"))
     }
+
+    @Test("one rank: 64 requests at concurrency 16 equal single-request runs; SIGTERM exits 0")
+    func singleRank() throws { try Self.run(layout: []) }
 
     @Test("TP2 over TCP: 64 requests at concurrency 16 equal single-request runs; SIGTERM exits 0")
     func tensorParallel() throws { try Self.run(layout: ["--tp", "2"]) }

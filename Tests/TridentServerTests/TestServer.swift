@@ -36,6 +36,7 @@ final class TestServer: @unchecked Sendable {
         var maxQueue = 64
         var apiKey: String?
         var kvBytes: Int?
+        var idleTimeout: Duration = .seconds(60)
         var name = "tiny"
         var communicatorOptions = CommunicatorOptions()
         /// Worker ranks serve this many forward steps, then stop answering (a dead rank).
@@ -50,6 +51,7 @@ final class TestServer: @unchecked Sendable {
         configuration.port = 0
         configuration.apiKey = options.apiKey
         configuration.bodyLimit = 1 << 20
+        configuration.idleTimeout = options.idleTimeout
         var logger = Logger(label: "test.serve")
         logger.logLevel = .warning
         engine = EngineLoop(maxQueue: options.maxQueue, metrics: ServerMetrics(), logger: logger)
