@@ -36,8 +36,9 @@ public final class TrainingSession {
     /// first sequence within the step's global batch (all micro-batches and replicas), so that a
     /// model can draw dropout masks that do not depend on the layout.
     public var microBatchWillStart: ((_ step: Int, _ firstSequence: Int) -> Void)?
-    /// Records each step's timeline (compute, communication, optimizer, idle) when set; every
-    /// rank traces or none does not matter, each records only its own spans.
+    /// Records each step's timeline when set: pipeline actions, waits and all-reduces, the
+    /// optimizer on the main row (gaps filled as idle), gradient buckets on the async row. Each
+    /// rank records only its own spans; gathering them is the caller's (`TraceGathering`).
     public var trace: TraceRecorder? {
         didSet { pipeline?.trace = trace; buckets?.trace = trace }
     }
