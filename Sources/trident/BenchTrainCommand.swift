@@ -35,6 +35,9 @@ struct BenchTrainCommand: ParsableCommand, RunsRanks {
     @Option(parsing: .unconditional, help: "Untimed optimizer steps first.")
     var warmupSteps: Int = 2
 
+    @Option(help: "Write every rank's timeline of the timed steps as Chrome trace-event JSON to this file.")
+    var trace: String?
+
     @Flag(help: "Print the summary as one JSON line (the last line of `trident train --json`).")
     var json = false
 
@@ -51,11 +54,13 @@ struct BenchTrainCommand: ParsableCommand, RunsRanks {
         var setup = try prepare()
         setup.pipelineSchedule = pipeline.schedule
         let steps = self.steps, warmup = warmupSteps, schedule = pipeline.schedule, stages = parallel.pp
-        let accumulate = self.accumulate, chunks = pipeline.virtualStages
+        let accumulate = self.accumulate, chunks = pipeline.virtualStages, tracePath = trace
         let summary = try TrainingRanks(model: model, parallel: parallel).run { world, ranksHere -> TrainSummaryLine? in
             let rank = try setup.makeRank(world: world, ranksHere: ranksHere)
             for _ in 0..<warmup { _ = try rank.step(counted: false) }
+            if tracePath != nil { try rank.startTrace() }
             for _ in 0..<steps { _ = try rank.step() }
+            if let tracePath { try rank.writeTrace(to: tracePath) }
             let reports = try rank.gatherRankReports()
             var summary = TrainSummaryLine(totals: rank.totals, ranks: reports)
             summary.addPipeline(schedule: schedule, stages: stages, chunks: chunks, microBatches: accumulate)

@@ -31,6 +31,9 @@ struct TrainCommand: ParsableCommand, RunsRanks {
     @Flag(help: "Print one JSON object per step, then a summary line, on stdout.")
     var json = false
 
+    @Option(help: "Write every rank's timeline of the steps as Chrome trace-event JSON to this file (Perfetto, chrome://tracing, `trident trace`).")
+    var trace: String?
+
     func validate() throws {
         try pipeline.check(pp: parallel.pp, accumulate: training.accumulate)
         if let config = training.config, checkpoint.save != nil || checkpoint.resume != nil {
@@ -47,7 +50,7 @@ struct TrainCommand: ParsableCommand, RunsRanks {
         var setup = try TrainingSetup.prepare(model: model, parallel: parallel, training: training,
                                               virtualStages: pipeline.virtualStages)
         setup.pipelineSchedule = pipeline.schedule
-        let steps = training.steps, json = self.json
+        let steps = training.steps, json = self.json, tracePath = trace
         let checkpoint = self.checkpoint, source = setup.source, tokens = setup.tokens
         let summary = try TrainingRanks(model: model, parallel: parallel).run { world, ranksHere -> String? in
             let rank = try setup.makeRank(world: world, ranksHere: ranksHere)
@@ -59,6 +62,7 @@ struct TrainCommand: ParsableCommand, RunsRanks {
                 try CheckpointExport.writeMetadata(source: source, trained: trained, into: directory)
             }
             var last: StepStatistics? = nil
+            if tracePath != nil { try rank.startTrace() }
             while rank.session.completedSteps < steps {
                 let stats = try rank.step()
                 last = stats
@@ -76,6 +80,10 @@ struct TrainCommand: ParsableCommand, RunsRanks {
                 log(Self.describe(report))
                 if printing { try CheckpointExport.merge(checkpoint: report.directory, type: checkpoint.saveType, to: root + "/model.gguf") }
                 try world.barrier()
+            }
+            if let tracePath {
+                try rank.writeTrace(to: tracePath)
+                log("trace: \(tracePath) (trident trace \(tracePath) --out timeline.svg)")
             }
             let reports = try rank.gatherRankReports()
             var summary = TrainSummaryLine(totals: rank.totals, ranks: reports)

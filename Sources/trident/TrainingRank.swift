@@ -36,6 +36,20 @@ final class TrainingRank {
         }
     }
 
+    /// From now on, records this rank's timeline: a barrier over the world, then a recorder
+    /// whose origin every rank takes right after it. Every rank of the world must call this.
+    func startTrace() throws {
+        try groups.world.barrier()
+        session.trace = TraceRecorder(rank: groups.world.rank)
+    }
+
+    /// Gathers every rank's timeline; world rank 0 writes it to `path` as Chrome trace-event
+    /// JSON. Does nothing unless `startTrace` ran. Every rank of the world must call this.
+    func writeTrace(to path: String) throws {
+        guard let trace = session.trace else { return }
+        try TraceGathering.write(trace, over: groups.world, to: path)
+    }
+
     /// Runs the next optimizer step and adds it to the totals (unless `counted` is false: warm-up).
     func step(counted: Bool = true) throws -> StepStatistics {
         let stats = try session.step()

@@ -12,7 +12,7 @@ struct Trident: ParsableCommand {
         subcommands: [GenerateCommand.self, TrainCommand.self, PerplexityCommand.self, InfoCommand.self, TokenizeCommand.self,
                       QuantizeCommand.self,
                       PlanCommand.self, LaunchCommand.self, BenchCommand.self, CollectiveSelfTestCommand.self,
-                      ServeCommand.self, ExportCommand.self])
+                      ServeCommand.self, ExportCommand.self, TraceCommand.self])
 
     /// Parses and runs a command. Help goes to stdout; any error becomes one line on stderr
     /// (`trident: error: ...`) and a non-zero exit status.

@@ -27,6 +27,8 @@ public final class PipelineTrainer {
     /// The forward/backward part of the last step on this stage.
     public private(set) var lastStep = PipelineStepStatistics()
     public let virtualStages: Int
+    /// Records each action as a span on the main row (nil: not traced).
+    public var trace: TraceRecorder?
     private var programs: [Int: [ChunkedAction]] = [:]     // by micro-batch count
     private let activationTag = MessageTag.activations.rawValue
     private let gradientTag = MessageTag.gradients.rawValue
@@ -103,13 +105,16 @@ public final class PipelineTrainer {
         var lossSum: Double = 0
         var offsets: [Int] = [], total = 0
         for chunk in chunks { offsets.append(total); total += chunk.parameters.count }
-        func timed<T>(_ compute: Bool, _ body: () throws -> T) rethrows -> T {
+        let trace = self.trace, v = virtualStages
+        func timed<T>(_ kind: TraceKind, _ m: Int, _ c: Int, _ body: () throws -> T) rethrows -> T {
             let start = clock.now
             defer {
                 let elapsed = (clock.now - start).seconds
-                if compute { statistics.computeSeconds += elapsed } else { statistics.communicationSeconds += elapsed }
+                if kind == .forward || kind == .backward { statistics.computeSeconds += elapsed }
+                else { statistics.communicationSeconds += elapsed }
             }
-            return try body()
+            guard let trace else { return try body() }
+            return try trace.record(v > 1 ? "\(kind.rawValue) c\(c)" : kind.rawValue, kind, microBatch: m, body)
         }
         for action in actions {
             let m = action.microBatch, c = action.chunk, key = c * count + m
@@ -117,12 +122,12 @@ public final class PipelineTrainer {
             let virtualStage = c * p + r
             switch action.kind {
             case .receiveActivations:
-                inputs[key] = try timed(false) {
+                inputs[key] = try timed(.receive, m, c) {
                     try receive(m, stage: virtualStage, rows: rows, from: action.peer, kind: .activations)
                 }
             case .forward:
                 willForward(m)
-                let (output, context) = try timed(true) {
+                let (output, context) = try timed(.forward, m, c) {
                     try chunks[c].stageForward(sequences: microBatches[m], input: inputs.removeValue(forKey: key),
                                                denominator: denominator)
                 }
@@ -135,11 +140,11 @@ public final class PipelineTrainer {
                 case .loss(let sum, _): lossSum += sum
                 }
             case .sendActivations:
-                try timed(false) {
+                try timed(.send, m, c) {
                     try send(outputs.removeValue(forKey: key)!, m, stage: virtualStage + 1, to: action.peer, kind: .activations)
                 }
             case .receiveGradients:
-                gradients[key] = try timed(false) {
+                gradients[key] = try timed(.receive, m, c) {
                     try receive(m, stage: virtualStage, rows: rows, from: action.peer, kind: .gradients)
                 }
             case .backward:
@@ -152,12 +157,12 @@ public final class PipelineTrainer {
                     let offset = offsets[c]
                     chunks[c].gradientReady = { gradientReady(offset + $0) }
                 }
-                let dx = try timed(true) {
+                let dx = try timed(.backward, m, c) {
                     try chunks[c].stageBackward(context, outputGradient: gradients.removeValue(forKey: key))
                 }
                 if let dx { outputs[key] = dx }
             case .sendGradients:
-                try timed(false) {
+                try timed(.send, m, c) {
                     try send(outputs.removeValue(forKey: key)!, m, stage: virtualStage - 1, to: action.peer, kind: .gradients)
                 }
             }

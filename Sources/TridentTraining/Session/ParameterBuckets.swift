@@ -35,6 +35,8 @@ public final class ParameterBuckets {
     private let busy = BusyTime()
     /// Time the buckets' all-reduces ran during the last finished step, hidden or not.
     public private(set) var lastCommunicationTime: Duration = .zero
+    /// Records each bucket's all-reduce on the async row (nil: not traced).
+    public var trace: TraceRecorder?
 
     /// - Parameters:
     ///   - gradients: the parameters' gradient buffers, in forward order (`[size]` f32 each).
@@ -93,7 +95,7 @@ public final class ParameterBuckets {
 
     private func start(bucket index: Int, on queue: CollectiveQueue) -> CollectiveHandle {
         let members = bucketParameters[index].map { gradients[$0] }
-        let group = self.group, busy = self.busy
+        let group = self.group, busy = self.busy, trace = self.trace
         let stage = staging[index]
         if let stage {
             var offset = 0
@@ -108,7 +110,8 @@ public final class ParameterBuckets {
             let began = clock.now
             defer { busy.add(clock.now - began) }
             let buffer = stage ?? members[0]
-            try group.allReduce(UnsafeMutableRawBufferPointer(buffer.value), type: .float32, op: .sum)
+            let reduce = { try group.allReduce(UnsafeMutableRawBufferPointer(buffer.value), type: .float32, op: .sum) }
+            if let trace { try trace.record("bucket \(index)", .allReduce, row: TraceRecorder.asyncRow, reduce) } else { try reduce() }
             guard let stage else { return }
             var offset = 0
             for member in members {

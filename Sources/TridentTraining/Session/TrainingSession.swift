@@ -36,6 +36,12 @@ public final class TrainingSession {
     /// first sequence within the step's global batch (all micro-batches and replicas), so that a
     /// model can draw dropout masks that do not depend on the layout.
     public var microBatchWillStart: ((_ step: Int, _ firstSequence: Int) -> Void)?
+    /// Records each step's timeline when set: pipeline actions, waits and all-reduces, the
+    /// optimizer on the main row (gaps filled as idle), gradient buckets on the async row. Each
+    /// rank records only its own spans; gathering them is the caller's (`TraceGathering`).
+    public var trace: TraceRecorder? {
+        didSet { pipeline?.trace = trace; buckets?.trace = trace }
+    }
     /// Optimizer steps done so far (the next step is `completedSteps + 1`).
     public internal(set) var completedSteps = 0
 
@@ -87,38 +93,55 @@ public final class TrainingSession {
     public func step() throws -> StepStatistics {
         let clock = ContinuousClock()
         let began = clock.now
+        let traceBegan = trace?.now() ?? 0
         let timer = groups.tensor as? TimedCommunicator
         let tensorBefore = timer?.seconds ?? 0
         let step = completedSteps + 1
         let lossSum = try accumulate(step: step)
-        let exposed = try buckets?.finish() ?? .zero
+        let exposed = try span("gradient buckets wait", .allReduce) { try buckets?.finish() ?? .zero }
         let parameters = model.parameters
         let stage: (any PipelineStageChunks)? = pipeline == nil ? nil : (model as? any PipelineStageChunks)
         if let tiedEmbeddings, let stage {
-            try tiedEmbeddings.sum(stage.tiedEmbeddingParameterIndices.map { parameters[$0].gradient })
+            try span("tied embedding sum", .allReduce) {
+                try tiedEmbeddings.sum(stage.tiedEmbeddingParameterIndices.map { parameters[$0].gradient })
+            }
         }
-        let loss = try reduceOverReplicas(reduce(lossSum, over: groups.pipeline)) / Double(targetsPerStep)
+        let loss = try span("loss sum", .allReduce) {
+            try reduceOverReplicas(reduce(lossSum, over: groups.pipeline)) / Double(targetsPerStep)
+        }
         let tagged = parameters.map { TaggedGradient($0.gradient, sharing: $0.sharing) }
         // A copy another stage holds too (the last stage's tied embedding) is counted there only.
         let copies = stage?.pipelineCopyIndices ?? []
         let counted = tagged.indices.filter { !copies.contains($0) }.map { tagged[$0] }
-        let norm = try GradientClipping.globalNorm(counted, tensorGroup: groups.tensor, otherGroups: [groups.pipeline])
-        GradientClipping.clip(tagged, norm: norm, maxNorm: configuration.clipNorm)
+        let norm = try span("gradient norm", .allReduce) {
+            try GradientClipping.globalNorm(counted, tensorGroup: groups.tensor, otherGroups: [groups.pipeline])
+        }
         let rate = configuration.schedule.rate(atStep: step)
-        optimizer.step(parameters: parameters.map(\.values), gradients: parameters.map { UnsafeBufferPointer($0.gradient) },
-                       learningRate: Float(rate), pool: pool)
+        span("clip + AdamW", .optimizer) {
+            GradientClipping.clip(tagged, norm: norm, maxNorm: configuration.clipNorm)
+            optimizer.step(parameters: parameters.map(\.values), gradients: parameters.map { UnsafeBufferPointer($0.gradient) },
+                           learningRate: Float(rate), pool: pool)
+        }
         completedSteps = step
+        let seconds = (clock.now - began).seconds
+        trace?.fillIdle(from: traceBegan, to: traceBegan + Int64(seconds * 1e9))
         return StepStatistics(step: step, loss: loss, gradientNorm: norm, learningRate: rate, tokens: targetsPerStep,
-                              seconds: (clock.now - began).seconds,
+                              seconds: seconds,
                               tensorCommunicationSeconds: (timer?.seconds ?? 0) - tensorBefore,
                               dataCommunicationSeconds: buckets?.lastCommunicationTime.seconds ?? 0,
                               exposedDataCommunicationSeconds: exposed.seconds)
     }
 
+    /// Runs `body` as a main-row span when tracing.
+    private func span<T>(_ name: String, _ kind: TraceKind, microBatch: Int? = nil, _ body: () throws -> T) rethrows -> T {
+        guard let trace else { return try body() }
+        return try trace.record(name, kind, microBatch: microBatch, body)
+    }
+
     /// Zeroes the gradients and runs this replica's micro-batches of `step`; the last one
     /// reports final gradients to the buckets. - Returns: this replica's Σ lossSum.
     private func accumulate(step: Int) throws -> Double {
-        model.zeroGradients()
+        span("zero gradients", .optimizer) { model.zeroGradients() }
         defer { model.gradientReady = nil }
         if let pipeline { return try accumulate(step: step, pipeline: pipeline) }
         var lossSum: Double = 0
@@ -130,7 +153,9 @@ public final class TrainingSession {
             microBatchWillStart?(step, (replica * configuration.accumulation + micro) * configuration.microBatch)
             let indices = batching.sequenceIndices(step: step, replica: replica, microBatch: micro)
             let sequences = indices.map { Array(tokens[batching.tokenRange(ofSequence: $0)]) }
-            let result = try model.accumulateGradients(sequences: sequences, denominator: targetsPerStep)
+            let result = try span("forward + backward", .compute, microBatch: micro) {
+                try model.accumulateGradients(sequences: sequences, denominator: targetsPerStep)
+            }
             lossSum += result.lossSum
         }
         return lossSum
