@@ -54,6 +54,34 @@ struct CheckpointCLITests {
         }
     }
 
+    @Test("saved at PP2 over TCP, resumed at PP1 and at TP2: the next steps equal the uninterrupted PP2 run; PP1 resumes at PP2 too")
+    func pipelineReshard() throws {
+        try withTemporaryDirectory { directory in
+            let root = directory.appendingPathComponent("pp").path
+            let pipelined = ["--pp", "2", "--backend", "tcp", "--threads", "1"]
+            let saved = try Self.train(pipelined + ["--save", root, "--save-every", "2"], steps: 4)
+            #expect(saved.result.status == 0, "\(saved.result.transcript)")
+            for layout in [[String](), ["--tp", "2", "--backend", "tcp", "--threads", "1"]] {
+                let resumed = try Self.train(layout + ["--resume", root + "/step-2"], steps: 4)
+                #expect(resumed.result.status == 0, "\(resumed.result.transcript)")
+                #expect(resumed.losses.keys.sorted() == [3, 4], "\(layout)")
+                for step in [3, 4] {
+                    let a = resumed.losses[step] ?? .nan, b = saved.losses[step] ?? .nan
+                    #expect(abs(a - b) <= 1e-5 * b, "\(layout) step \(step): resumed \(a), uninterrupted \(b)")
+                }
+            }
+            let flatRoot = directory.appendingPathComponent("flat").path
+            let flat = try Self.train(["--save", flatRoot, "--save-every", "2"], steps: 4)
+            #expect(flat.result.status == 0, "\(flat.result.transcript)")
+            let onPipeline = try Self.train(pipelined + ["--resume", flatRoot + "/step-2"], steps: 4)
+            #expect(onPipeline.result.status == 0, "\(onPipeline.result.transcript)")
+            for step in [3, 4] {
+                let a = onPipeline.losses[step] ?? .nan, b = flat.losses[step] ?? .nan
+                #expect(abs(a - b) <= 1e-5 * b, "PP1 -> PP2 step \(step): resumed \(a), uninterrupted \(b)")
+            }
+        }
+    }
+
     @Test("a damaged file: --resume DIR exits non-zero naming it, --resume auto skips to the previous checkpoint")
     func damagedCheckpoint() throws {
         try withTemporaryDirectory { directory in

@@ -6,11 +6,12 @@ import Testing
 
     /// Fast vs reference on awkward sizes; tolerance: 2e-6 · Σ|w||x| per output element
     /// (float32 accumulation in a different order vs Double). Types without a quantizer
-    /// (K-quants, IQ4) are covered by `SuperBlockKernelTests`.
+    /// (Q2_K, Q3_K, IQ4) are covered by `SuperBlockKernelTests`; 256-element K-quant
+    /// super-blocks get widths of whole super-blocks.
     @Test(arguments: DType.allCases.filter { Quantizer.canQuantize($0) })
     func matchesReference(dtype: DType) {
         for rows in [1, 31, 33, 97] {
-            for columns in [64, 96, 160] {
+            for columns in (dtype.blockSize == 256 ? [256, 512, 768] : [64, 96, 160]) {
                 let w = OwnedWeights(values: randomFloats(rows * columns, seed: UInt64(rows * 1000 + columns)),
                                      rows: rows, columns: columns, dtype: dtype).matrix
                 let dense = dequantizeAll(w)
