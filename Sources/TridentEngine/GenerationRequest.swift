@@ -57,6 +57,9 @@ public struct GenerationResult: Sendable {
     public var stopReason: StopReason
     /// Per generated token, the `topLogprobs` most likely tokens.
     public var topLogprobs: [[TokenLogprob]]
+    /// Leading prompt tokens found in the KV cache (left there by an earlier request in the
+    /// same slot) and not run again.
+    public var cachedPromptTokens = 0
     public var prefillSeconds: Double
     public var decodeSeconds: Double
 

@@ -25,9 +25,18 @@ struct GenerationSequence {
     private(set) var isFinished = false
     private let admitted = DispatchTime.now().uptimeNanoseconds
     private var prefilled: UInt64 = 0
+    /// Prompt tokens whose keys and values were already in the slot's KV cache when the
+    /// sequence was admitted (a previous sequence of the slot ran the same prefix).
+    let cachedPromptTokens: Int
 
-    init(_ request: GenerationRequest, tokenizer: Tokenizer) {
+    /// - Parameter cachedPrefix: leading prompt tokens already in the slot's KV cache at
+    ///   positions `0..<cachedPrefix` (less than the prompt's length: the last prompt token
+    ///   always runs, its logits give the first token); they are not run again.
+    init(_ request: GenerationRequest, tokenizer: Tokenizer, cachedPrefix: Int = 0) {
+        precondition(cachedPrefix >= 0 && cachedPrefix < request.promptTokens.count, "a cached prefix leaves a prompt token to run")
         self.request = request
+        cachedPromptTokens = cachedPrefix
+        position = cachedPrefix
         sampler = Sampler(request.sampling)
         detokenizer = StreamingDetokenizer(tokenizer: tokenizer)
         matcher = StopStringMatcher(request.stopStrings)
@@ -37,6 +46,10 @@ struct GenerationSequence {
 
     /// Whether part of the prompt still has to be run.
     var needsPrefill: Bool { position < request.promptTokens.count }
+
+    /// The tokens whose keys and values this sequence has put in its slot, positions
+    /// `0..<position` (its prompt, then the generated tokens that were run).
+    var tokensInCache: ArraySlice<Int32> { history.prefix(position) }
 
     /// Prompt tokens not yet in the KV cache.
     var remainingPrompt: ArraySlice<Int32> { request.promptTokens[position...] }
@@ -124,7 +137,7 @@ struct GenerationSequence {
         precondition(isFinished)
         let end = DispatchTime.now().uptimeNanoseconds
         return GenerationResult(promptTokens: request.promptTokens, tokens: generated, text: matcher.emitted,
-                                stopReason: reason, topLogprobs: logprobs,
+                                stopReason: reason, topLogprobs: logprobs, cachedPromptTokens: cachedPromptTokens,
                                 prefillSeconds: Double(prefilled - admitted) / 1e9,
                                 decodeSeconds: Double(end - prefilled) / 1e9)
     }

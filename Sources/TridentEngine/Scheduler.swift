@@ -23,6 +23,11 @@ public final class Scheduler {
     public var prefillChunk = 512
     /// Most prompt tokens one step runs, over all its sequences (at least 1).
     public var prefillBudget = 512
+    /// Whether a request admitted into a free slot skips the leading prompt tokens whose keys
+    /// and values the slot's previous sequence left in the cache (llama-server's prompt
+    /// cache, vLLM's prefix caching at slot granularity). Results do not change: the cached
+    /// positions hold what running the same tokens at the same positions would write.
+    public var reusesPromptPrefixes = true
     /// Most requests waiting for a slot; `enqueue` refuses more.
     public let maxQueue: Int
     /// KV-cache blocks in use and available (nil: no budget beyond the slots).
@@ -32,6 +37,9 @@ public final class Scheduler {
     private var waiting: [(id: Int, request: GenerationRequest)] = []
     var running: [Int: Running] = [:]  // by slot
     private var cancelled = Set<Int>()
+    /// Per free slot, the tokens whose keys and values its last sequence left at positions
+    /// `0..<count` (absent: unknown or empty).
+    private var slotContents: [Int: [Int32]] = [:]
     private let groups: [[Int]]
     private var outstanding: [Step?]
     private var group = 0
@@ -157,20 +165,42 @@ public final class Scheduler {
 
     private func free(_ slot: Int) {
         guard let entry = running.removeValue(forKey: slot) else { return }
+        slotContents[slot] = Array(entry.sequence.tokensInCache)
         budget?.release(entry.blocks)
     }
 
     /// Fills free slots from the head of the queue while the KV budget allows (first come,
-    /// first served: a request that does not fit yet holds back those behind it).
+    /// first served: a request that does not fit yet holds back those behind it). Each request
+    /// takes the free slot whose cached tokens share the longest prefix with its prompt.
     private func admit(into slots: [Int]) {
-        for slot in slots where running[slot] == nil {
-            guard let head = waiting.first else { return }
+        var free = slots.filter { running[$0] == nil }
+        while !free.isEmpty, let head = waiting.first {
             let blocks = blocks(for: head.request)
             if budget != nil, !budget!.reserve(blocks) { return }
             waiting.removeFirst()
-            running[slot] = Running(id: head.id, sequence: GenerationSequence(head.request, tokenizer: tokenizer),
-                                    blocks: blocks)
+            let (index, reused) = bestSlot(for: head.request, among: free)
+            let slot = free.remove(at: index)
+            slotContents[slot] = nil
+            let sequence = GenerationSequence(head.request, tokenizer: tokenizer, cachedPrefix: reused)
+            running[slot] = Running(id: head.id, sequence: sequence, blocks: blocks)
         }
+    }
+
+    /// The index in `free` of the slot to give `request`, and how many of its prompt tokens
+    /// that slot already holds (at most all but the last; 0 for requests that score their
+    /// prompt, whose every position must run).
+    private func bestSlot(for request: GenerationRequest, among free: [Int]) -> (index: Int, reused: Int) {
+        guard reusesPromptPrefixes, !request.promptLogprobs else { return (0, 0) }
+        let prompt = request.promptTokens
+        var best = (index: 0, reused: 0)
+        for (index, slot) in free.enumerated() {
+            guard let contents = slotContents[slot] else { continue }
+            let limit = min(contents.count, prompt.count - 1)
+            var shared = 0
+            while shared < limit && contents[shared] == prompt[shared] { shared += 1 }
+            if shared > best.reused { best = (index, shared) }
+        }
+        return best
     }
 }
 

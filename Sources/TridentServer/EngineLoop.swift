@@ -253,7 +253,8 @@ public final class EngineLoop: @unchecked Sendable {
             case let .finished(id, result):
                 guard let ticket = tickets.removeValue(forKey: id) else { continue }
                 ids[ticket] = nil
-                metrics.finished(ticket: ticket, promptTokens: result.promptTokens.count, generated: result.tokens.count)
+                metrics.finished(ticket: ticket, promptTokens: result.promptTokens.count, cached: result.cachedPromptTokens,
+                                 generated: result.tokens.count)
                 if let stream = streams.removeValue(forKey: ticket) { stream.sink.end(stream.index, with: .finished(result)) }
             }
         }

@@ -4,10 +4,18 @@ import TridentEngine
 struct Usage: Encodable, Sendable {
     var promptTokens: Int
     var completionTokens: Int
+    /// Prompt tokens found in the KV cache and not run again (`prompt_tokens_details.cached_tokens`).
+    var cachedTokens = 0
     var totalTokens: Int { promptTokens + completionTokens }
 
     enum CodingKeys: String, CodingKey {
         case promptTokens = "prompt_tokens", completionTokens = "completion_tokens", totalTokens = "total_tokens"
+        case promptTokensDetails = "prompt_tokens_details"
+    }
+
+    struct PromptTokensDetails: Encodable {
+        var cachedTokens: Int
+        enum CodingKeys: String, CodingKey { case cachedTokens = "cached_tokens" }
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -15,6 +23,7 @@ struct Usage: Encodable, Sendable {
         try c.encode(promptTokens, forKey: .promptTokens)
         try c.encode(completionTokens, forKey: .completionTokens)
         try c.encode(totalTokens, forKey: .totalTokens)
+        try c.encode(PromptTokensDetails(cachedTokens: cachedTokens), forKey: .promptTokensDetails)
     }
 }
 

@@ -33,7 +33,8 @@ extension OpenAIServer {
                 finishReason: result.stopReason.finishReason)
         }
         response.usage = Usage(promptTokens: prompt.count,
-                               completionTokens: choices.reduce(0) { $0 + $1.result!.tokens.count })
+                               completionTokens: choices.reduce(0) { $0 + $1.result!.tokens.count },
+                               cachedTokens: choices.reduce(0) { $0 + $1.result!.cachedPromptTokens })
         return OpenAIEncoding.response(response)
     }
 
@@ -46,7 +47,7 @@ extension OpenAIServer {
         head.object = "chat.completion.chunk"
         let chunkHead = head
         let body = ResponseBody { writer in
-            var completionTokens = 0
+            var completionTokens = 0, cachedTokens = 0
             func chunk(_ choice: ChatResponse.Choice) -> ByteBuffer {
                 var c = chunkHead
                 c.choices = [choice]
@@ -66,6 +67,7 @@ extension OpenAIServer {
                                                            logprobs: logprobs)))
                     case .finished(let result):
                         completionTokens += result.tokens.count
+                        cachedTokens += result.cachedPromptTokens
                         try await writer.write(chunk(.init(index: index, delta: .init(),
                                                            finishReason: result.stopReason.finishReason)))
                     case .failed(let why):
@@ -74,7 +76,7 @@ extension OpenAIServer {
                 }
                 if options.includeUsage {
                     var last = chunkHead
-                    last.usage = Usage(promptTokens: promptTokens, completionTokens: completionTokens)
+                    last.usage = Usage(promptTokens: promptTokens, completionTokens: completionTokens, cachedTokens: cachedTokens)
                     try await writer.write(SSE.event(last))
                 }
                 try await writer.write(SSE.done)

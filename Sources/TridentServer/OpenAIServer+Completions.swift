@@ -50,7 +50,8 @@ extension OpenAIServer {
                                              finishReason: result.stopReason.finishReason)
         }
         response.usage = Usage(promptTokens: promptTokens,
-                               completionTokens: choices.reduce(0) { $0 + $1.result!.tokens.count })
+                               completionTokens: choices.reduce(0) { $0 + $1.result!.tokens.count },
+                               cachedTokens: choices.reduce(0) { $0 + $1.result!.cachedPromptTokens })
         return OpenAIEncoding.response(response)
     }
 
@@ -64,7 +65,7 @@ extension OpenAIServer {
         let engine = self.engine, formatter = self.formatter
         let body = ResponseBody { writer in
             var offsets = [Int](repeating: 0, count: streams.tickets.count)
-            var completionTokens = 0
+            var completionTokens = 0, cachedTokens = 0
             func chunk(_ choice: CompletionResponse.Choice) -> ByteBuffer {
                 var c = head
                 c.choices = [choice]
@@ -91,6 +92,7 @@ extension OpenAIServer {
                         try await writer.write(chunk(.init(index: index, text: output.text, logprobs: logprobs)))
                     case .finished(let result):
                         completionTokens += result.tokens.count
+                        cachedTokens += result.cachedPromptTokens
                         try await writer.write(chunk(.init(index: index, text: "", finishReason: result.stopReason.finishReason)))
                     case .failed(let why):
                         try await writer.write(SSE.error(.unavailable(why)))
@@ -98,7 +100,7 @@ extension OpenAIServer {
                 }
                 if includeUsage {
                     var last = head
-                    last.usage = Usage(promptTokens: promptTokens, completionTokens: completionTokens)
+                    last.usage = Usage(promptTokens: promptTokens, completionTokens: completionTokens, cachedTokens: cachedTokens)
                     try await writer.write(SSE.event(last))
                 }
                 try await writer.write(SSE.done)

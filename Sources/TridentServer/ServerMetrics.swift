@@ -17,6 +17,7 @@ public final class ServerMetrics: @unchecked Sendable {
     private var timing: [Int: (submitted: DispatchTime, last: DispatchTime?)] = [:]
 
     private let promptTokens: CoreMetrics.Counter
+    private let cachedPromptTokens: CoreMetrics.Counter
     private let generatedTokens: CoreMetrics.Counter
     private let timeToFirstToken: CoreMetrics.Timer
     private let interTokenLatency: CoreMetrics.Timer
@@ -36,6 +37,7 @@ public final class ServerMetrics: @unchecked Sendable {
         ]
         self.factory = factory
         promptTokens = CoreMetrics.Counter(label: "trident_prompt_tokens_total", factory: factory)
+        cachedPromptTokens = CoreMetrics.Counter(label: "trident_prompt_tokens_cached_total", factory: factory)
         generatedTokens = CoreMetrics.Counter(label: "trident_generation_tokens_total", factory: factory)
         timeToFirstToken = CoreMetrics.Timer(label: "trident_time_to_first_token_seconds", factory: factory)
         interTokenLatency = CoreMetrics.Timer(label: "trident_inter_token_latency_seconds", factory: factory)
@@ -76,9 +78,11 @@ public final class ServerMetrics: @unchecked Sendable {
         (first ? timeToFirstToken : interTokenLatency).recordNanoseconds(nanos)
     }
 
-    func finished(ticket: Int, promptTokens prompt: Int, generated: Int) {
+    /// - Parameter cached: prompt tokens found in the KV cache (not run again).
+    func finished(ticket: Int, promptTokens prompt: Int, cached: Int = 0, generated: Int) {
         _ = lock.withLock { timing.removeValue(forKey: ticket) }
         promptTokens.increment(by: Int64(prompt))
+        cachedPromptTokens.increment(by: Int64(cached))
         generatedTokens.increment(by: Int64(generated))
     }
 

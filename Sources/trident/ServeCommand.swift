@@ -40,6 +40,10 @@ struct ServeCommand: ParsableCommand, RunsRanks {
     @Option(parsing: .unconditional, help: "Positions per sequence (clipped to the model's context length).")
     var context = ParallelSession.defaultCapacity
 
+    @Flag(name: .customLong("no-prefix-caching"),
+          help: "Run every prompt in full (default: a request skips the leading tokens its slot's previous request left in the KV cache).")
+    var noPrefixCaching = false
+
     @Option(parsing: .unconditional, help: "Seconds SIGTERM waits for running requests before failing them.")
     var drainTimeout = 30
 
@@ -97,6 +101,7 @@ struct ServeCommand: ParsableCommand, RunsRanks {
                 let scheduler = Scheduler(runner: runner, tokenizer: tokenizer,
                                           budget: KVBlockBudget(blockSize: budget.blockSize,
                                                                 totalBlocks: budget.totalBlocks * runner.placement.layout.data))
+                scheduler.reusesPromptPrefixes = !noPrefixCaching
                 FileHandle.standardError.write(Data("trident serve: ready (\(runner.placement))\n".utf8))
                 try engine.run(scheduler, statistics: { try runner.rankStatistics() })
             }

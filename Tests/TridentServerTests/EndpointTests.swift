@@ -55,7 +55,7 @@ struct EndpointTests {
         #expect(text == plain.choiceText())
         let last = try #require(chunks.last)
         #expect((last["choices"] as? [Any])?.isEmpty == true)
-        #expect((last["usage"] as? [String: Int])?["completion_tokens"] == plain.usage?["completion_tokens"])
+        #expect(HTTPReply.counts(last["usage"])?["completion_tokens"] == plain.usage?["completion_tokens"])
         let reasons = chunks.compactMap { ($0["choices"] as? [[String: Any]])?.first?["finish_reason"] as? String }
         #expect(reasons == [plain.choice()?["finish_reason"] as? String].compactMap { $0 })
     }
@@ -141,11 +141,12 @@ struct EndpointTests {
     func metricsAddUp() async throws {
         let server = try await TestServer.start()
         defer { server.stop() }
-        var prompt = 0, generated = 0
+        var prompt = 0, generated = 0, cached = 0
         for i in 0..<5 {
             let reply = try await server.post("/v1/completions", ["prompt": "Story \(i)", "max_tokens": 4 + i, "temperature": 0])
             prompt += reply.usage?["prompt_tokens"] ?? -100
             generated += reply.usage?["completion_tokens"] ?? -100
+            cached += reply.usage?["cached_tokens"] ?? -100
         }
         _ = try await server.post("/v1/completions", ["prompt": ""])
         let text = try await server.get("/metrics").text
@@ -157,6 +158,8 @@ struct EndpointTests {
         #expect(sample("trident_requests_total", ["\"/v1/completions\"", "\"200\""]) == 5)
         #expect(sample("trident_requests_total", ["\"/v1/completions\"", "\"400\""]) == 1)
         #expect(sample("trident_prompt_tokens_total") == Double(prompt))
+        #expect(cached > 0, "the later prompts share 'Story ' with the earlier ones")
+        #expect(sample("trident_prompt_tokens_cached_total") == Double(cached))
         #expect(sample("trident_generation_tokens_total") == Double(generated))
         #expect(sample("trident_time_to_first_token_seconds_count") == 5)
         #expect(sample("trident_inter_token_latency_seconds_count") == Double(generated - 5))

@@ -33,7 +33,15 @@ extension HTTPReply {
         (json?["choices"] as? [[String: Any]]).flatMap { i < $0.count ? $0[i] : nil }
     }
 
-    var usage: [String: Int]? { json?["usage"] as? [String: Int] }
+    /// `usage`'s counts, with `prompt_tokens_details.cached_tokens` as `cached_tokens`.
+    var usage: [String: Int]? { Self.counts(json?["usage"]) }
+
+    static func counts(_ usage: Any?) -> [String: Int]? {
+        guard let usage = usage as? [String: Any] else { return nil }
+        var counts = usage.compactMapValues { $0 as? Int }
+        counts["cached_tokens"] = (usage["prompt_tokens_details"] as? [String: Any])?["cached_tokens"] as? Int
+        return counts
+    }
 
     /// The error object's fields.
     var error: [String: Any]? { json?["error"] as? [String: Any] }
