@@ -34,6 +34,14 @@ struct CheckpointCLITests {
             let export = try runCLI(["export", root, exported])
             #expect(export.status == 0, "\(export.transcript)")
             #expect(FileManager.default.contents(atPath: exported) == FileManager.default.contents(atPath: root + "/model.gguf"))
+            // quantize reads the checkpoint as export merges it.
+            let fromCheckpoint = directory.appendingPathComponent("ck-q8_0.gguf").path
+            let fromExport = directory.appendingPathComponent("out-q8_0.gguf").path
+            for (input, output) in [(root, fromCheckpoint), (exported, fromExport)] {
+                let quantized = try runCLI(["quantize", input, output, "--type", "q8_0", "--quiet"])
+                #expect(quantized.status == 0, "\(quantized.transcript)")
+            }
+            #expect(FileManager.default.contents(atPath: fromCheckpoint) == FileManager.default.contents(atPath: fromExport))
             let generated = try runCLI(["generate", "--model", root, "--prompt", "The license", "--max-tokens", "4", "--json"])
             #expect(generated.status == 0, "\(generated.transcript)")
             let empty = directory.appendingPathComponent("empty").path

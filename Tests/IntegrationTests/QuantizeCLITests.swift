@@ -49,6 +49,13 @@ struct QuantizeCLITests {
         }
     }
 
+    @Test func huggingFaceDirectoryIsRefusedWithOneLine() throws {
+        let directory = CLIPaths.fixtures.appendingPathComponent("architectures/tiny-mistral-hf").path
+        let result = try runCLI(["quantize", directory, "/tmp/trident-quantize-unused.gguf", "--type", "q8_0"])
+        CLITests.expectCleanFailure(result, mentioning: ["Hugging Face", "convert_hf_to_gguf"])
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/trident-quantize-unused.gguf"))
+    }
+
     @Test(arguments: [
         (["--type", "q3_k"], "--type"),
         (["--type", "q4_k_m", "--threads", "0"], "--threads"),
