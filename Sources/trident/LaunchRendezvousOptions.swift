@@ -18,7 +18,7 @@ struct LaunchRendezvousOptions: ParsableArguments {
     @Flag(name: .long, help: "One node, rendezvous on 127.0.0.1 at a free port (torchrun --standalone; the default).")
     var standalone = false
 
-    @Option(name: .customLong("rdzv-endpoint"), help: "host[:port] of node 0 (same as --master-addr/--master-port; port default 29500).")
+    @Option(name: .customLong("rdzv-endpoint"), help: "host[:port] of node 0 (same as --master-addr/--master-port, same default port).")
     var rdzvEndpoint: String?
 
     @Option(name: .customLong("rdzv-backend"), help: "Only c10d (node 0's launcher serves the store), accepted for torchrun scripts.")
