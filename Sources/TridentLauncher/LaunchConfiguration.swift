@@ -1,7 +1,8 @@
 /// How `LocalLauncher` starts the worker processes of one node.
 ///
 /// World ranks are `nodeRank * processCount + localRank`; the world has
-/// `nodeCount * processCount` ranks. With several nodes, every node's launcher must be given
+/// `nodeCount * processCount` ranks. When nodes run different counts (`nodeProcessCounts`, from
+/// a hostfile's slots), node `k`'s first rank is the sum of the counts of nodes `0..<k`. With several nodes, every node's launcher must be given
 /// the same `masterAddress`, a fixed `masterPort` and the same secret.
 public struct LaunchConfiguration: Sendable {
     /// Program to start (absolute path; `/proc/self/exe` re-executes the current binary).
@@ -29,6 +30,9 @@ public struct LaunchConfiguration: Sendable {
     /// Deadline for forming the job, passed to the workers as `TRIDENT_RDZV_TIMEOUT`; nil: not
     /// set (the workers inherit this process's variable, else the backend's default).
     public var rendezvousTimeout: Duration?
+    /// Worker processes of every node by node rank, when they differ (a hostfile's slots);
+    /// `nodeProcessCounts[nodeRank]` must equal `processCount`. nil: `processCount` on every node.
+    public var nodeProcessCounts: [Int]?
 
     public init(executable: String, arguments: [String], processCount: Int, nodeCount: Int = 1, nodeRank: Int = 0,
                 masterAddress: String = "127.0.0.1", masterPort: Int = 0, environment: [String: String] = [:],
@@ -49,8 +53,10 @@ public struct LaunchConfiguration: Sendable {
     }
 
     /// World rank of local process `localRank`.
-    public func worldRank(localRank: Int) -> Int { nodeRank * processCount + localRank }
-    public var worldSize: Int { nodeCount * processCount }
+    public func worldRank(localRank: Int) -> Int {
+        (nodeProcessCounts.map { $0.prefix(nodeRank).reduce(0, +) } ?? nodeRank * processCount) + localRank
+    }
+    public var worldSize: Int { nodeProcessCounts?.reduce(0, +) ?? nodeCount * processCount }
 }
 
 /// Why a launch failed.

@@ -121,6 +121,11 @@ public final class LocalLauncher: @unchecked Sendable {
         guard c.nodeCount >= 1, (0..<c.nodeCount).contains(c.nodeRank) else {
             throw .invalidConfiguration("node rank \(c.nodeRank) outside \(c.nodeCount) nodes")
         }
+        if let counts = c.nodeProcessCounts {
+            guard counts.count == c.nodeCount, counts[c.nodeRank] == c.processCount, counts.allSatisfy({ $0 >= 1 }) else {
+                throw .invalidConfiguration("per-node process counts \(counts) do not fit \(c.nodeCount) nodes with \(c.processCount) on node \(c.nodeRank)")
+            }
+        }
         guard (0...65_535).contains(c.masterPort) else { throw .invalidConfiguration("master port \(c.masterPort) is not a TCP port") }
         if c.nodeCount > 1 && c.masterPort == 0 {
             throw .invalidConfiguration("with \(c.nodeCount) nodes every node needs the same explicit --master-port")

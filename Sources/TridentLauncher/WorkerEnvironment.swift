@@ -1,7 +1,8 @@
 import Foundation
 
 /// What a launched worker process learns from its environment (set by `LocalLauncher`,
-/// torchrun-compatible names). This module is the only place that reads these variables.
+/// torchrun-compatible names, or by Slurm's `srun`: `SlurmEnvironment`). This module is the
+/// only place that reads these variables.
 public struct WorkerEnvironment: Sendable, Equatable {
     /// World rank of this process, `0..<worldSize`.
     public var rank: Int
@@ -21,6 +22,16 @@ public struct WorkerEnvironment: Sendable, Equatable {
     /// `TRIDENT_ERROR_FILE`: where this rank reports its first communication failure
     /// (`FailureReport`) for the launcher; nil: nowhere.
     public var errorFile: String?
+    /// Who set the variables (not itself a variable).
+    public var startedBy: Starter = .launcher
+
+    /// Who started a worker.
+    public enum Starter: Sendable, Equatable {
+        /// `trident launch` or torchrun (RANK set); it prefixes the worker's output lines with its rank.
+        case launcher
+        /// A task of a multi-task `srun` step (SLURM_PROCID set, RANK not); output is not prefixed.
+        case slurm
+    }
 
     public init(rank: Int, worldSize: Int, localRank: Int, masterAddress: String, masterPort: Int, secret: String,
                 hostIdentity: String? = nil) {
@@ -41,15 +52,21 @@ public struct WorkerEnvironment: Sendable, Equatable {
         public static let rendezvousTimeout = "TRIDENT_RDZV_TIMEOUT", errorFile = "TRIDENT_ERROR_FILE"
     }
 
-    /// The worker environment of this process; nil when `RANK` is not set (not a launched
-    /// worker). Throws `LaunchError.badEnvironment` when a variable is missing or malformed.
+    /// The worker environment of this process; nil when neither `RANK` is set nor this is a task
+    /// of a multi-task `srun` step (not a launched worker). Throws `LaunchError.badEnvironment`
+    /// when a variable is missing or malformed.
     public static func current() throws(LaunchError) -> WorkerEnvironment? {
         try from(ProcessInfo.processInfo.environment)
     }
 
     /// Parses `variables` like `current()` does.
     public static func from(_ variables: [String: String]) throws(LaunchError) -> WorkerEnvironment? {
-        guard variables[Key.rank] != nil else { return nil }
+        guard variables[Key.rank] != nil else {
+            guard var slurm = try SlurmEnvironment.worker(from: variables) else { return nil }
+            slurm.rendezvousTimeout = try rendezvousTimeout(variables[Key.rendezvousTimeout])
+            slurm.errorFile = variables[Key.errorFile].flatMap { $0.isEmpty ? nil : $0 }
+            return slurm
+        }
         func integer(_ key: String, default value: Int? = nil) throws(LaunchError) -> Int {
             guard let text = variables[key] else {
                 if let value { return value }

@@ -3,10 +3,12 @@ import Foundation
 import TridentLauncher
 
 /// `trident launch --nproc N [--nnodes M --node-rank K --master-addr A --master-port P] -- PROGRAM ARGS...`
+/// (or `--hostfile F`, and torchrun's spellings: `LaunchRendezvousOptions`)
 ///
 /// Starts N copies of PROGRAM on this node as ranks `node_rank * N + i` of a world of
-/// `M * N`, with RANK / WORLD_SIZE / LOCAL_RANK / MASTER_ADDR / MASTER_PORT / TRIDENT_SECRET
-/// set (like torchrun), forwards their output prefixed `[rank i] `, and fails if any fails.
+/// `M * N` (with a hostfile: after the slots of the hosts above this one), with RANK /
+/// WORLD_SIZE / LOCAL_RANK / MASTER_ADDR / MASTER_PORT / TRIDENT_SECRET set (like torchrun),
+/// forwards their output prefixed `[rank i] `, and fails if any fails.
 struct LaunchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "launch",
@@ -14,23 +16,27 @@ struct LaunchCommand: ParsableCommand {
         discussion: """
             Example: trident launch --nproc 2 -- trident bench allreduce
             Several nodes: run on every node with the same --nnodes, --master-addr, --master-port \
-            and TRIDENT_SECRET, and --node-rank 0..nnodes-1.
+            and TRIDENT_SECRET, and --node-rank 0..nnodes-1 (the port defaults to 29500). \
+            Or run `trident launch --hostfile F -- ...` on every host of F.
             """)
 
-    @Option(name: .long, help: "Worker processes on this node.")
-    var nproc: Int = 1
+    @Option(name: .long, help: "Worker processes on this node (default 1, or this host's slots with --hostfile).")
+    var nproc: Int?
 
     @Option(name: .long, help: "Number of nodes in the job.")
     var nnodes: Int = 1
 
-    @Option(name: .customLong("node-rank"), help: "This node's index (0 serves the rendezvous store).")
-    var nodeRank: Int = 0
+    @Option(name: .customLong("node-rank"), help: "This node's index (0 serves the rendezvous store; default 0, or found in --hostfile).")
+    var nodeRank: Int?
 
-    @Option(name: .customLong("master-addr"), help: "IPv4 address of node 0.")
-    var masterAddr: String = "127.0.0.1"
+    @Option(name: .customLong("master-addr"), help: "Address of node 0 (default 127.0.0.1, or the first host of --hostfile).")
+    var masterAddr: String?
 
-    @Option(name: .customLong("master-port"), help: "Rendezvous port on node 0 (0: pick one; single node only).")
-    var masterPort: Int = 0
+    @Option(name: .customLong("master-port"), help: "Rendezvous port on node 0 (default: a free one on one node, 29500 on several).")
+    var masterPort: Int?
+
+    @OptionGroup(title: "Hostfile and torchrun options")
+    var rendezvous: LaunchRendezvousOptions
 
     @Flag(name: .customLong("no-prefix"), help: "Do not prefix output lines with [rank N].")
     var noPrefix = false
@@ -47,7 +53,7 @@ struct LaunchCommand: ParsableCommand {
 
     func validate() throws {
         guard !command.isEmpty else { throw ValidationError("give the program to run after --, e.g. -- trident bench allreduce") }
-        guard nproc >= 1 else { throw ValidationError("--nproc must be >= 1, got \(nproc)") }
+        if let nproc { try OptionCheck.integer(nproc, in: 1...Int.max, "--nproc") }
         guard (1...604_800).contains(rdzvTimeout) else {
             throw ValidationError("--rdzv-timeout must be 1...604800 seconds, got \(rdzvTimeout)")
         }
@@ -58,10 +64,13 @@ struct LaunchCommand: ParsableCommand {
         // process that ignores SIGPIPE (Python, a server) would otherwise hand that on, and a
         // worker writing to a closed pipe would get EPIPE errors instead of ending quietly.
         signal(SIGPIPE, SIG_DFL)
+        // --nnodes 1 is the default: with --hostfile the file gives the node count.
+        let topology = try rendezvous.topology(nproc: nproc, nnodes: nnodes == 1 ? nil : nnodes, nodeRank: nodeRank,
+                                               masterAddr: masterAddr, masterPort: masterPort)
         var configuration = LaunchConfiguration(
-            executable: Self.resolve(command[0]), arguments: Array(command.dropFirst()), processCount: nproc,
-            nodeCount: nnodes, nodeRank: nodeRank, masterAddress: masterAddr, masterPort: masterPort,
+            executable: Self.resolve(command[0]), arguments: Array(command.dropFirst()), processCount: topology.processCount,
             prefixOutput: !noPrefix, directOutputRank: directOutputRank)
+        topology.apply(to: &configuration)
         configuration.rendezvousTimeout = .seconds(Int64(rdzvTimeout))
         try runLauncher(configuration)
     }

@@ -43,10 +43,10 @@ enum LogSetup {
     /// Installs `RankLogHandler` at `level` for every logger of the process.
     static func bootstrap(level: Logger.Level) {
         // Trident's launcher prefixes its workers' lines with their rank; mpirun does not.
-        let launched = (try? WorkerEnvironment.current())??.rank
-        let rank = launched ?? ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_RANK"].flatMap(Int.init)
+        let worker = (try? WorkerEnvironment.current()) ?? nil
+        let rank = worker?.rank ?? ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_RANK"].flatMap(Int.init)
         LoggingSystem.bootstrap {
-            RankLogHandler(label: $0, level: level, processRank: rank, launcherPrefixes: launched != nil)
+            RankLogHandler(label: $0, level: level, processRank: rank, launcherPrefixes: worker?.startedBy == .launcher)
         }
     }
 }
