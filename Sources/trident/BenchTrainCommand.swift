@@ -18,6 +18,7 @@ struct BenchTrainCommand: ParsableCommand, RunsRanks {
     @OptionGroup var model: ModelOptions
     @OptionGroup var parallel: ParallelOptions
     @OptionGroup var pipeline: PipelineTrainingOptions
+    @OptionGroup var zero: ZeroOptions
     @OptionGroup var logging: LoggingOptions
 
     @Option(parsing: .unconditional, help: "Tokens per sequence.")
@@ -53,6 +54,7 @@ struct BenchTrainCommand: ParsableCommand, RunsRanks {
     func run() throws {
         var setup = try prepare()
         setup.pipelineSchedule = pipeline.schedule
+        setup.zeroStage = zero.zero
         let steps = self.steps, warmup = warmupSteps, schedule = pipeline.schedule, stages = parallel.pp
         let accumulate = self.accumulate, chunks = pipeline.virtualStages, tracePath = trace
         let summary = try TrainingRanks(model: model, parallel: parallel).run { world, ranksHere -> TrainSummaryLine? in
@@ -68,16 +70,17 @@ struct BenchTrainCommand: ParsableCommand, RunsRanks {
         }
         guard let summary else { return }
         if json { print(try JSONLine.encode(summary)); return }
-        print(String(format: "train  tp %d  pp %d  dp %d  seq-len %d  micro-batch %d  accumulate %d: %.1f tokens/s over %d steps (%.3f s/step)",
-                     parallel.tp, parallel.pp, parallel.dp, seqLen, microBatch, accumulate, summary.tokensPerSecond ?? 0,
+        print(String(format: "train  tp %d  pp %d  dp %d  zero %d  seq-len %d  micro-batch %d  accumulate %d: %.1f tokens/s over %d steps (%.3f s/step)",
+                     parallel.tp, parallel.pp, parallel.dp, zero.zero.rawValue, seqLen, microBatch, accumulate, summary.tokensPerSecond ?? 0,
                      summary.steps, summary.seconds / Double(max(summary.steps, 1))))
         if let idle = summary.meanIdleFraction, let predicted = summary.predictedBubble {
             print(String(format: "  schedule %@: mean_idle_fraction %.3f  predicted_bubble %.3f", pipeline.schedule.rawValue,
                          idle, predicted))
         }
         for rank in summary.ranks {
-            print(String(format: "  rank %d (tp %d dp %d): peak RSS %.1f MiB, communication %.3f s, exposed %.3f s (%.1f%% of the time)",
+            print(String(format: "  rank %d (tp %d dp %d): peak RSS %.1f MiB, optimizer state %.1f MiB, communication %.3f s, exposed %.3f s (%.1f%% of the time)",
                          rank.base.rank, rank.base.tensor, rank.base.data, Double(rank.base.peakRSSBytes) / 1_048_576,
+                         Double(rank.optimizerStateBytes) / 1_048_576,
                          rank.base.communicationSeconds, rank.exposedCommunicationSeconds,
                          100 * rank.exposedCommunicationSeconds / max(rank.base.windowSeconds, 1e-9)))
             if let stage = rank.pipeline {

@@ -24,6 +24,7 @@ struct TrainCommand: ParsableCommand, RunsRanks {
     @OptionGroup var model: ModelOptions
     @OptionGroup var parallel: ParallelOptions
     @OptionGroup var pipeline: PipelineTrainingOptions
+    @OptionGroup var zero: ZeroOptions
     @OptionGroup var training: TrainingOptions
     @OptionGroup var checkpoint: CheckpointOptions
     @OptionGroup var logging: LoggingOptions
@@ -50,6 +51,7 @@ struct TrainCommand: ParsableCommand, RunsRanks {
         var setup = try TrainingSetup.prepare(model: model, parallel: parallel, training: training,
                                               virtualStages: pipeline.virtualStages)
         setup.pipelineSchedule = pipeline.schedule
+        setup.zeroStage = zero.zero
         let steps = training.steps, json = self.json, tracePath = trace
         let checkpoint = self.checkpoint, source = setup.source, tokens = setup.tokens
         let summary = try TrainingRanks(model: model, parallel: parallel).run { world, ranksHere -> String? in
@@ -119,6 +121,8 @@ struct TrainingSetup: @unchecked Sendable {
     /// Model chunks per pipeline rank (interleaved 1F1B); virtual stage `c·P + r` is chunk `c` of rank `r`.
     var virtualStages = 1
     var pipelineSchedule: PipelineTrainingSchedule = .oneFOneB
+    /// `--zero`: whether the data-parallel replicas shard the AdamW moments.
+    var zeroStage: ZeroStage = .off
     /// Random weights (seeded) instead of the file's.
     var randomSeed: UInt64? = nil
 
@@ -191,7 +195,7 @@ struct TrainingSetup: @unchecked Sendable {
         let stages = stageBlocks, chunks = virtualStages, ranks = layout.pipeline
         return try TrainingRank(world: world, layout: layout, configuration: configuration, tokens: tokens,
                                 threads: threadsOption.threadsPerRank(ranksOnThisMachine: ranksHere),
-                                pipelineSchedule: pipelineSchedule) { groups, pool in
+                                pipelineSchedule: pipelineSchedule, zero: zeroStage) { groups, pool in
             let rank = groups.coordinates.pipeline
             let models = try (0..<chunks).map { c in
                 let stage = stages.count > 1 ? TrainingStage.stage(c * ranks + rank, of: stages) : nil

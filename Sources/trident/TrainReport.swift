@@ -36,13 +36,19 @@ struct TrainRankReport: Encodable {
     var exposedCommunicationSeconds: Double
     /// With --pp: this stage's measured bubble and peak saved activations.
     var pipeline: PipelineRankReport? = nil
+    /// Bytes of AdamW moments this rank holds (about 1/--dp of them with --zero 1).
+    var optimizerStateBytes: Int = 0
 
-    enum CodingKeys: String, CodingKey { case exposedCommunicationSeconds = "exposed_communication_seconds" }
+    enum CodingKeys: String, CodingKey {
+        case exposedCommunicationSeconds = "exposed_communication_seconds"
+        case optimizerStateBytes = "optimizer_state_bytes"
+    }
 
     func encode(to encoder: any Encoder) throws {
         try base.encode(to: encoder)
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(exposedCommunicationSeconds, forKey: .exposedCommunicationSeconds)
+        try container.encode(optimizerStateBytes, forKey: .optimizerStateBytes)
         try pipeline?.encode(to: encoder)
     }
 }

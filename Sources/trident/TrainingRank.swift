@@ -16,7 +16,7 @@ final class TrainingRank {
     /// Builds the groups over `world` and this rank's model with `makeModel`, then its session.
     /// Every rank of `world` must call this.
     init(world: any Communicator, layout: ParallelLayout, configuration: TrainingConfiguration, tokens: [Int32],
-         threads: Int, pipelineSchedule: PipelineTrainingSchedule = .oneFOneB,
+         threads: Int, pipelineSchedule: PipelineTrainingSchedule = .oneFOneB, zero: ZeroStage = .off,
          makeModel: (ProcessGroups, ThreadPool) throws -> any TrainableModel) throws {
         let plain = try ProcessGroups.make(world: world, layout: layout)
         timedTensor = TimedCommunicator(plain.tensor)
@@ -25,7 +25,7 @@ final class TrainingRank {
         let pool = ThreadPool(threadCount: threads)
         let model = try makeModel(groups, pool)
         session = try TrainingSession(model: model, groups: groups, configuration: configuration, tokens: tokens, pool: pool,
-                                      pipelineSchedule: pipelineSchedule)
+                                      pipelineSchedule: pipelineSchedule, zero: zero)
         if let stage = model as? any PipelineStageChunks, configuration.dropout > 0 {
             let chunks = stage.chunks
             for llama in chunks {
@@ -62,9 +62,10 @@ final class TrainingRank {
 
     /// Every rank's report line, in world-rank order, on every rank (a collective over the world).
     func gatherRankReports() throws -> [TrainRankReport] {
-        let fields = 7
+        let fields = 8
         let mine = [Double(ProcessMemory.peakResidentBytes()), totals.seconds, totals.communication, totals.exposed,
-                    totals.idleFraction, Double(totals.peakSavedMicroBatches), Double(totals.peakSavedBytes)]
+                    totals.idleFraction, Double(totals.peakSavedMicroBatches), Double(totals.peakSavedBytes),
+                    Double(session.optimizer.stateBytes)]
         let all = try groups.world.allGather(mine)
         let pipelined = groups.layout.pipeline > 1
         return (0..<groups.world.size).map { rank in
@@ -73,7 +74,7 @@ final class TrainingRank {
                                       computeSeconds: max(0, v[1] - v[3]), communicationSeconds: v[2], windowSeconds: v[1])
             let stage = pipelined ? PipelineRankReport(idleFraction: v[4], peakActivationMicroBatches: Int(v[5]),
                                                        peakActivationBytes: Int(v[6])) : nil
-            return TrainRankReport(base: base, exposedCommunicationSeconds: v[3], pipeline: stage)
+            return TrainRankReport(base: base, exposedCommunicationSeconds: v[3], pipeline: stage, optimizerStateBytes: Int(v[7]))
         }
     }
 }

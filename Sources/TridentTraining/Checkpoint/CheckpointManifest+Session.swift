@@ -13,7 +13,8 @@ extension ShardedCheckpointWriter {
         return CheckpointManifest(
             step: step, timestamp: formatter.string(from: Date()), worldSize: session.groups.world.size,
             layout: .init(tensorParallel: layout.tensor, pipelineParallel: layout.pipeline, dataParallel: layout.data,
-                          queryHeads: heads?.query, kvHeads: heads?.kv, stageTensors: nil),
+                          queryHeads: heads?.query, kvHeads: heads?.kv, stageTensors: nil,
+                          zeroStage: session.shardsOptimizerState ? ZeroStage.optimizerStates.rawValue : nil),
             configuration: configuration, globalBatch: session.batching.globalBatch,
             data: .init(tokens: session.tokens.count, hash: dataHash, sequencesConsumed: step * session.batching.globalBatch),
             random: .init(seed: configuration.seed, shuffle: configuration.shuffle, dropout: configuration.dropout,

@@ -23,6 +23,9 @@ public struct CheckpointManifest: Codable, Sendable, Equatable {
         public var kvHeads: [[Int]]?
         /// Per pipeline stage: the tensor names it held (nil: one stage held everything).
         public var stageTensors: [[String]]?
+        /// 1 when the data-parallel replicas sharded the AdamW moments (ZeRO-1): each wrote the
+        /// elements whose moments it held, as ordinary slices (nil or absent: 0).
+        public var zeroStage: Int? = nil
     }
 
     /// Where the run is in its token stream.

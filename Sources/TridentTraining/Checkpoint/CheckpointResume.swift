@@ -46,7 +46,7 @@ public enum CheckpointResume {
         }
         if world.rank == 0 {
             let saved = reader.manifest.layout, now = session.groups.layout
-            log("resumed from \(directory) at step \(reader.manifest.step): saved on --tp \(saved.tensorParallel) --pp \(saved.pipelineParallel) --dp \(saved.dataParallel), now --tp \(now.tensor) --pp \(now.pipeline) --dp \(now.data); rank 0 read \(reader.bytesRead / 1_000_000) MB in \(String(format: "%.3f", seconds)) s")
+            log("resumed from \(directory) at step \(reader.manifest.step): saved on --tp \(saved.tensorParallel) --pp \(saved.pipelineParallel) --dp \(saved.dataParallel) --zero \(saved.zeroStage ?? 0), now --tp \(now.tensor) --pp \(now.pipeline) --dp \(now.data) --zero \(session.shardsOptimizerState ? 1 : 0); rank 0 read \(reader.bytesRead / 1_000_000) MB in \(String(format: "%.3f", seconds)) s")
         }
         return directory
     }

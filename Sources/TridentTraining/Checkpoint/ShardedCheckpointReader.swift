@@ -81,15 +81,24 @@ public final class ShardedCheckpointReader {
     }
 
     /// Replaces this rank's weights, AdamW moments and step count in `session` with the
-    /// checkpoint's, resharded to the session's layout. Call `mismatch(with:)` first.
+    /// checkpoint's, resharded to the session's layout: each view's values, and the moments of
+    /// the elements its optimizer holds (all of them, or under ZeRO-1 this replica's range,
+    /// read as rectangles of the full tensor). Call `mismatch(with:)` first.
     public func load(into session: TrainingSession) throws {
         var states: [AdamWState] = []
-        for parameter in session.model.parameters {
-            var state = AdamWState(count: parameter.values.count)
+        for (parameter, range) in zip(session.model.parameters, session.optimizerRanges) {
+            var state = AdamWState(count: range.count)
             try state.firstMoment.withUnsafeMutableBufferPointer { m in
                 try state.secondMoment.withUnsafeMutableBufferPointer { v in
-                    try read(parameter.name, region: parameter.region, values: parameter.values.baseAddress,
-                             firstMoment: m.baseAddress, secondMoment: v.baseAddress)
+                    guard range.count != parameter.values.count else {
+                        return try read(parameter.name, region: parameter.region, values: parameter.values.baseAddress,
+                                        firstMoment: m.baseAddress, secondMoment: v.baseAddress)
+                    }
+                    try read(parameter.name, region: parameter.region, values: parameter.values.baseAddress)
+                    for piece in parameter.region.rectangles(ofElements: range) {
+                        try read(parameter.name, region: piece.region, values: nil,
+                                 firstMoment: m.baseAddress! + piece.offset, secondMoment: v.baseAddress! + piece.offset)
+                    }
                 }
             }
             state.step = manifest.optimizer.stepCount

@@ -176,6 +176,7 @@ public final class ShardedCheckpointWriter {
     /// This rank's views to write, borrowing the session's buffers.
     private static func parts(_ session: TrainingSession,
                               moments: [(UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>)]) -> [CheckpointShardFile.Part] {
+        if session.shardsOptimizerState { return shardedParts(session, moments: moments) }
         let parameters = session.model.parameters
         let owned = CheckpointOwnership.views(parameters, tensorRank: session.groups.tensor.rank,
                                               dataRank: session.groups.data.rank, dataSize: session.groups.data.size)

@@ -42,8 +42,8 @@ public enum GradientClipping {
     /// gradients after their all-reduce) must call this, in the same order.
     ///
     /// Replicated buffers count only where `tensorGroup.rank == 0`, duplicated ones on their owner. The sum of squares is
-    /// accumulated in Double and crosses the groups as a (high, low) pair of floats, so the
-    /// reduction keeps about 48 bits.
+    /// accumulated in Double and crosses the groups as Doubles (gathered, then added in rank order
+    /// on every rank), so the norm hardly depends on how the gradients are cut among ranks.
     public static func globalNorm(_ gradients: [TaggedGradient], tensorGroup: any Communicator,
                                   otherGroups: [any Communicator] = []) throws -> Double {
         var local: Double = 0
@@ -52,10 +52,8 @@ public enum GradientClipping {
         }
         var total = local
         for group in [tensorGroup] + otherGroups where group.size > 1 {
-            let high = Float(total)
-            var pair = [high, Float(total - Double(high))]
-            try group.allReduce(&pair, op: .sum)
-            total = Double(pair[0]) + Double(pair[1])
+            // Every rank adds the same Doubles in rank order (a float all-reduce would round the sum to 24 bits).
+            total = try group.allGather([total]).reduce(0, +)
         }
         return total.squareRoot()
     }
@@ -75,15 +73,24 @@ public enum GradientClipping {
         return factor
     }
 
-    /// Σ v² in Double, 16 float lanes at a time per block of 1024 (bounded float error per block).
+    /// Σ v² in Double: each square is exact in Double (a float has 24 significant bits), and
+    /// 8 Double lanes accumulate them, so the sum of a buffer hardly depends on how it is cut
+    /// (a whole gradient, or the ZeRO-1 slices of it on several replicas: the global norm then
+    /// agrees to about 1e-15, and the clipping factor, a Float, is the same).
     static func sumOfSquares(_ values: UnsafeBufferPointer<Float>) -> Double {
         guard let base = values.baseAddress else { return 0 }
-        var total: Double = 0
-        var start = 0
-        while start < values.count {
-            let count = min(1024, values.count - start)
-            total += Double(VectorKernels.dot(base + start, base + start, count: count))
-            start += count
+        var lanes = SIMD8<Double>(repeating: 0)
+        var i = 0
+        while i + 8 <= values.count {
+            let x = SIMD8<Double>(UnsafeRawPointer(base + i).loadUnaligned(as: SIMD8<Float>.self))
+            lanes += x * x
+            i += 8
+        }
+        var total = lanes.sum()
+        while i < values.count {
+            let x = Double(base[i])
+            total += x * x
+            i += 1
         }
         return total
     }

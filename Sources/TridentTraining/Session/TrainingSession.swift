@@ -12,9 +12,13 @@ import TridentKernels
 ///    step's mean loss;
 /// 3. with data parallelism, the last micro-batch's backward starts the bucket all-reduces
 ///    (sum over replicas) as the model reports gradients final; they are waited for here;
+///    under ZeRO-1 (`zero: .optimizerStates`) the buckets are reduce-scattered instead, each
+///    replica holds the summed gradient and the AdamW moments of its slice only (`ZeroPartition`);
 /// 4. the loss is Σ lossSum over micro-batches and replicas / `G · L`;
 /// 5. the global gradient norm over the tensor (and pipeline) group, each element once, then
-///    clipping to `clipNorm` (0: off), then AdamW at the schedule's rate for step `s`.
+///    clipping to `clipNorm` (0: off), then AdamW at the schedule's rate for step `s` (under
+///    ZeRO-1 the norm is summed over the replicas' slices too, each replica updates its slice,
+///    and the parameters are all-gathered over the data group).
 ///
 /// Every rank of the run must construct its session with the same configuration and token
 /// stream and call `step()` the same number of times. If `groups.tensor` is a
@@ -28,6 +32,13 @@ public final class TrainingSession {
     /// The token stream `[T]` every rank reads its sequences from.
     public let tokens: [Int32]
     private let buckets: ParameterBuckets?
+    /// Under ZeRO-1 with more than one replica: the reduce-scatter buckets (then `buckets` is nil).
+    let zero: ZeroBuckets?
+    /// Whether the optimizer state is sharded over the data group (`--zero 1` with `--dp` > 1).
+    public var shardsOptimizerState: Bool { zero != nil }
+    /// Per parameter: the local elements `optimizer.states[i]` covers and this rank updates
+    /// (all of them unless `shardsOptimizerState`).
+    public let optimizerRanges: [Range<Int>]
     private let pool: ThreadPool
     /// With more than one pipeline stage: the executor of this stage's schedule.
     public let pipeline: PipelineTrainer?
@@ -40,7 +51,7 @@ public final class TrainingSession {
     /// optimizer on the main row (gaps filled as idle), gradient buckets on the async row. Each
     /// rank records only its own spans; gathering them is the caller's (`TraceGathering`).
     public var trace: TraceRecorder? {
-        didSet { pipeline?.trace = trace; buckets?.trace = trace }
+        didSet { pipeline?.trace = trace; buckets?.trace = trace; zero?.trace = trace }
     }
     /// Optimizer steps done so far (the next step is `completedSteps + 1`).
     public internal(set) var completedSteps = 0
@@ -48,9 +59,12 @@ public final class TrainingSession {
     /// - Parameter pipelineSchedule: the schedule of the step's micro-batches when
     ///   `groups.pipeline` has more than one stage (then `model` must be that rank's
     ///   `LlamaTrainingModel` stage, or its `ChunkedStageModel` under interleaved 1F1B).
+    /// - Parameter zero: `.optimizerStates` shards the AdamW moments over `groups.data` (a data
+    ///   group of one takes the plain path).
     /// - Throws: `TrainingError` for a configuration out of range or data shorter than one sequence.
     public init(model: any TrainableModel, groups: ProcessGroups, configuration: TrainingConfiguration,
-                tokens: [Int32], pool: ThreadPool, pipelineSchedule: PipelineTrainingSchedule = .oneFOneB) throws {
+                tokens: [Int32], pool: ThreadPool, pipelineSchedule: PipelineTrainingSchedule = .oneFOneB,
+                zero: ZeroStage = .off) throws {
         try configuration.validate()
         self.model = model
         self.groups = groups
@@ -62,12 +76,25 @@ public final class TrainingSession {
                                         dataParallel: groups.data.size,
                                         shuffleSeed: configuration.shuffle ? configuration.seed : nil)
         optimizer = try AdamWOptimizer(configuration: configuration.optimizer)
-        for parameter in model.parameters { optimizer.register(count: parameter.values.count, decay: parameter.decay) }
-        buckets = groups.data.size > 1
-            ? ParameterBuckets(gradients: model.parameters.map(\.gradient), bucketBytes: configuration.bucketBytes,
-                               group: groups.data)
-            : nil
-        (pipeline, tiedEmbeddings) = try Self.pipelineParts(model: model, groups: groups, schedule: pipelineSchedule)
+        let parts = try Self.pipelineParts(model: model, groups: groups, schedule: pipelineSchedule)
+        (pipeline, tiedEmbeddings) = parts
+        let parameters = model.parameters
+        if zero == .optimizerStates && groups.data.size > 1 {
+            let tied = parts.1 == nil ? [] : (model as? any PipelineStageChunks)?.tiedEmbeddingParameterIndices ?? []
+            let partition = ZeroPartition(sizes: parameters.map(\.values.count), bucketBytes: configuration.bucketBytes,
+                                          replicas: groups.data.size, replica: groups.data.rank, isolated: Set(tied))
+            self.zero = ZeroBuckets(values: parameters.map(\.values), gradients: parameters.map(\.gradient),
+                                    partition: partition, group: groups.data)
+            optimizerRanges = partition.ownedRanges
+            buckets = nil
+        } else {
+            self.zero = nil
+            optimizerRanges = parameters.map { 0..<$0.values.count }
+            buckets = groups.data.size > 1
+                ? ParameterBuckets(gradients: parameters.map(\.gradient), bucketBytes: configuration.bucketBytes, group: groups.data)
+                : nil
+        }
+        for (parameter, range) in zip(parameters, optimizerRanges) { optimizer.register(count: range.count, decay: parameter.decay) }
     }
 
     /// The stage's trainer and, with tied embeddings, the embedding group (split from the
@@ -98,38 +125,61 @@ public final class TrainingSession {
         let tensorBefore = timer?.seconds ?? 0
         let step = completedSteps + 1
         let lossSum = try accumulate(step: step)
-        let exposed = try span("gradient buckets wait", .allReduce) { try buckets?.finish() ?? .zero }
+        let exposed = try span("gradient buckets wait", .allReduce) { try buckets?.finish() ?? zero?.finish() ?? .zero }
         let parameters = model.parameters
         let stage: (any PipelineStageChunks)? = pipeline == nil ? nil : (model as? any PipelineStageChunks)
         if let tiedEmbeddings, let stage {
             try span("tied embedding sum", .allReduce) {
-                try tiedEmbeddings.sum(stage.tiedEmbeddingParameterIndices.map { parameters[$0].gradient })
+                try tiedEmbeddings.sum(stage.tiedEmbeddingParameterIndices.map(optimizerGradient).filter { $0.count > 0 })
             }
         }
         let loss = try span("loss sum", .allReduce) {
             try reduceOverReplicas(reduce(lossSum, over: groups.pipeline)) / Double(targetsPerStep)
         }
-        let tagged = parameters.map { TaggedGradient($0.gradient, sharing: $0.sharing) }
+        let tagged = parameters.indices.map { TaggedGradient(optimizerGradient($0), sharing: parameters[$0].sharing) }
         // A copy another stage holds too (the last stage's tied embedding) is counted there only.
         let copies = stage?.pipelineCopyIndices ?? []
         let counted = tagged.indices.filter { !copies.contains($0) }.map { tagged[$0] }
         let norm = try span("gradient norm", .allReduce) {
-            try GradientClipping.globalNorm(counted, tensorGroup: groups.tensor, otherGroups: [groups.pipeline])
+            // Under ZeRO-1 each replica holds a slice of the summed gradient: add the replicas' sums too.
+            try GradientClipping.globalNorm(counted, tensorGroup: groups.tensor,
+                                            otherGroups: zero == nil ? [groups.pipeline] : [groups.data, groups.pipeline])
         }
         let rate = configuration.schedule.rate(atStep: step)
         span("clip + AdamW", .optimizer) {
             GradientClipping.clip(tagged, norm: norm, maxNorm: configuration.clipNorm)
-            optimizer.step(parameters: parameters.map(\.values), gradients: parameters.map { UnsafeBufferPointer($0.gradient) },
+            optimizer.step(parameters: parameters.indices.map(optimizerValues),
+                           gradients: parameters.indices.map { UnsafeBufferPointer(optimizerGradient($0)) },
                            learningRate: Float(rate), pool: pool)
         }
+        let gathered = try span("parameter all-gather", .allReduce) { try zero?.gatherParameters() ?? .zero }
         completedSteps = step
         let seconds = (clock.now - began).seconds
         trace?.fillIdle(from: traceBegan, to: traceBegan + Int64(seconds * 1e9))
         return StepStatistics(step: step, loss: loss, gradientNorm: norm, learningRate: rate, tokens: targetsPerStep,
                               seconds: seconds,
                               tensorCommunicationSeconds: (timer?.seconds ?? 0) - tensorBefore,
-                              dataCommunicationSeconds: buckets?.lastCommunicationTime.seconds ?? 0,
-                              exposedDataCommunicationSeconds: exposed.seconds)
+                              dataCommunicationSeconds: ((buckets?.lastCommunicationTime ?? zero?.lastCommunicationTime ?? .zero)
+                                                         + gathered).seconds,
+                              exposedDataCommunicationSeconds: (exposed + gathered).seconds)
+    }
+
+    /// The gradient the optimizer steps parameter `index` with: all of it, or under ZeRO-1 the
+    /// reduced slice this replica owns.
+    private func optimizerGradient(_ index: Int) -> UnsafeMutableBufferPointer<Float> {
+        zero?.gradientSlice(of: index) ?? model.parameters[index].gradient
+    }
+
+    /// The values the optimizer updates for parameter `index` (`optimizerRanges[index]` of them).
+    private func optimizerValues(_ index: Int) -> UnsafeMutableBufferPointer<Float> {
+        zero?.ownedValues(of: index) ?? model.parameters[index].values
+    }
+
+    /// What reports a parameter's gradient final to the data-parallel buckets (nil without data parallelism).
+    private var gradientReadyHandler: ((Int) -> Void)? {
+        if let buckets { return { buckets.markReady($0) } }
+        if let zero { return { zero.markReady($0) } }
+        return nil
     }
 
     /// Runs `body` as a main-row span when tracing.
@@ -147,8 +197,8 @@ public final class TrainingSession {
         var lossSum: Double = 0
         let replica = groups.data.rank
         for micro in 0..<configuration.accumulation {
-            if let buckets, micro == configuration.accumulation - 1 {
-                model.gradientReady = { buckets.markReady($0) }
+            if let ready = gradientReadyHandler, micro == configuration.accumulation - 1 {
+                model.gradientReady = ready
             }
             microBatchWillStart?(step, (replica * configuration.accumulation + micro) * configuration.microBatch)
             let indices = batching.sequenceIndices(step: step, replica: replica, microBatch: micro)
@@ -172,7 +222,7 @@ public final class TrainingSession {
         return try pipeline.run(
             microBatches: microBatches, denominator: targetsPerStep,
             willForward: { micro in self.microBatchWillStart?(step, (replica * accumulation + micro) * size) },
-            gradientReady: buckets.map { buckets in { buckets.markReady($0) } })
+            gradientReady: gradientReadyHandler)
     }
 
     /// Σ over the data group of `value`, carried as a (high, low) float pair (about 48 bits).
