@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import TridentLauncher
 
-/// `trident launch --nproc N [--nnodes M --node-rank K --master-addr A --master-port P] -- PROGRAM ARGS...`
+/// `trident launch --nproc N [--nnodes M|MIN:MAX --max-restarts R --node-rank K --master-addr A --master-port P] -- PROGRAM ARGS...`
 ///
 /// Starts N copies of PROGRAM on this node as ranks `node_rank * N + i` of a world of
 /// `M * N`, with RANK / WORLD_SIZE / LOCAL_RANK / MASTER_ADDR / MASTER_PORT / TRIDENT_SECRET
@@ -15,13 +15,22 @@ struct LaunchCommand: ParsableCommand {
             Example: trident launch --nproc 2 -- trident bench allreduce
             Several nodes: run on every node with the same --nnodes, --master-addr, --master-port \
             and TRIDENT_SECRET, and --node-rank 0..nnodes-1.
+            Elastic (--nnodes MIN:MAX or --max-restarts R > 0): node rank 0's launcher serves an agent \
+            store on --master-port; when a worker dies or a node's launcher stops heartbeating, every \
+            launcher stops its workers and restarts the command on the nodes still alive (at least MIN; \
+            the node whose worker failed leaves unless it is node 0 or MIN would not be met), with new \
+            RANK/WORLD_SIZE, a fresh MASTER_PORT and TORCHELASTIC_RESTART_COUNT, at most R times. A node \
+            started later waits and joins at the next restart (up to MAX).
             """)
 
     @Option(name: .long, help: "Worker processes on this node.")
     var nproc: Int = 1
 
-    @Option(name: .long, help: "Number of nodes in the job.")
-    var nnodes: Int = 1
+    @Option(name: .long, help: ArgumentHelp("Nodes in the job: N, or MIN:MAX for an elastic job (restarts on the nodes still alive, admits late nodes at a restart).", valueName: "N|MIN:MAX"))
+    var nnodes: NodeCountRange = NodeCountRange(minimum: 1, maximum: 1)
+
+    @Option(name: .customLong("max-restarts"), help: "Restarts of the workers after a failure (elastic agent; 0: the first failure ends the job).")
+    var maxRestarts: Int = 0
 
     @Option(name: .customLong("node-rank"), help: "This node's index (0 serves the rendezvous store).")
     var nodeRank: Int = 0
@@ -47,6 +56,7 @@ struct LaunchCommand: ParsableCommand {
 
     func validate() throws {
         guard !command.isEmpty else { throw ValidationError("give the program to run after --, e.g. -- trident bench allreduce") }
+        try OptionCheck.integer(maxRestarts, in: 0...1_000_000, "--max-restarts")
         guard nproc >= 1 else { throw ValidationError("--nproc must be >= 1, got \(nproc)") }
         guard (1...604_800).contains(rdzvTimeout) else {
             throw ValidationError("--rdzv-timeout must be 1...604800 seconds, got \(rdzvTimeout)")
@@ -60,9 +70,14 @@ struct LaunchCommand: ParsableCommand {
         signal(SIGPIPE, SIG_DFL)
         var configuration = LaunchConfiguration(
             executable: Self.resolve(command[0]), arguments: Array(command.dropFirst()), processCount: nproc,
-            nodeCount: nnodes, nodeRank: nodeRank, masterAddress: masterAddr, masterPort: masterPort,
+            nodeCount: nnodes.maximum, nodeRank: nodeRank, masterAddress: masterAddr, masterPort: masterPort,
             prefixOutput: !noPrefix, directOutputRank: directOutputRank)
         configuration.rendezvousTimeout = .seconds(Int64(rdzvTimeout))
+        guard nnodes.isFixed && maxRestarts == 0 else {
+            var policy = ElasticPolicy(nodes: nnodes, maxRestarts: maxRestarts)
+            policy.formingTimeout = .seconds(Int64(rdzvTimeout))
+            return try runElastic(configuration, policy: policy)
+        }
         try runLauncher(configuration)
     }
 
@@ -77,4 +92,13 @@ struct LaunchCommand: ParsableCommand {
         }
         return program
     }
+}
+
+extension NodeCountRange: ExpressibleByArgument {
+    public init?(argument: String) {
+        guard let range = try? NodeCountRange(parsing: argument) else { return nil }
+        self = range
+    }
+
+    public var defaultValueDescription: String { description }
 }
