@@ -24,7 +24,7 @@ struct ElasticAgentTests {
         private var error: ElasticError?
         init(_ agent: ElasticAgent) {
             Thread.detachNewThread { [self] in
-                do { try agent.run() } catch { self.error = error }
+                do throws(ElasticError) { try agent.run() } catch { self.error = error }
                 done.signal()
             }
         }
