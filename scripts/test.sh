@@ -19,6 +19,8 @@ probe="trident-probe-$$"
 if [ "$(id -u)" = 0 ] && ip netns add "$probe" 2>/dev/null; then
   ip netns del "$probe"
   scripts/netns-test.sh .build/release/trident
+  # Elastic training across the two hosts: a node lost and regained (about a minute).
+  scripts/netns-elastic-test.sh .build/release/trident
 else
   echo "netns-test: skipped (needs root and network namespaces)"
 fi

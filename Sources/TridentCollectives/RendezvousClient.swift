@@ -60,6 +60,13 @@ public final class RendezvousClient: @unchecked Sendable {
         return value
     }
 
+    /// The value of `key`, waiting at most `wait` for some client to set it; nil when it is
+    /// still missing then (a poll with `.zero`).
+    public func value(_ key: String, waitingUpTo wait: Duration = .zero) throws -> [UInt8]? {
+        let ms = max(0, wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000)
+        return try request(.storeGet, key: key, value: [], tag: ms)
+    }
+
     /// Throws when the store found the job misconfigured (see `RendezvousStore`); returns at once.
     public func probe() throws {
         _ = try request(.storeGet, key: "trident/probe", value: [], tag: 0)

@@ -91,7 +91,7 @@ public enum LaunchError: Error, CustomStringConvertible, Equatable, Sendable {
     }
 }
 
-private func signalName(_ signal: Int32) -> String {
+func signalName(_ signal: Int32) -> String {
     switch signal {
     case 1: "SIGHUP"; case 2: "SIGINT"; case 6: "SIGABRT"; case 9: "SIGKILL"; case 11: "SIGSEGV"
     case 13: "SIGPIPE"; case 15: "SIGTERM"; case 19: "SIGSTOP"; case 4: "SIGILL"; case 5: "SIGTRAP"; case 7: "SIGBUS"; case 8: "SIGFPE"

@@ -11,12 +11,17 @@ extension LocalLauncher {
         var frozenSince: ContinuousClock.Instant?
         while true {
             events.lock()
-            while exits.count == seen {
+            while exits.count == seen && !cancelled {
                 if !events.wait(until: Date(timeIntervalSinceNow: 0.5)) { break }
             }
             let latest = Array(exits[seen...])
             seen = exits.count
+            let stopNow = cancelled
             events.unlock()
+            if stopNow {
+                stop(processes, grace: configuration.terminationGrace)
+                return
+            }
             for exit in latest where exit.failed {
                 if exit.signaled, exit.status == SIGPIPE, exit.rank == configuration.directOutputRank { gate.close() }
                 stop(processes, grace: configuration.terminationGrace)
@@ -82,13 +87,14 @@ final class SignalForwarding: @unchecked Sendable {
     private var sources: [DispatchSourceSignal] = []
     private let signals: [Int32]
 
-    init(signals: [Int32], processes: [Process]) {
+    init(signals: [Int32], processes: [Process], observer: (@Sendable (Int32) -> Void)? = nil) {
         self.signals = signals
         self.processes = processes
         sources = signals.map { number -> DispatchSourceSignal in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler { [processes] in
+                observer?(number)
                 for process in processes where process.isRunning {
                     kill(process.processIdentifier, number)
                 }

@@ -23,6 +23,11 @@ public final class LocalLauncher: @unchecked Sendable {
     /// Ranks found stopped (SIGSTOP) after every other rank had finished successfully.
     var frozenRanks: [Int] = []
     let gate = OutputGate()
+    /// Set by `cancel()`: the supervisor stops the workers at its next look.
+    var cancelled = false
+    /// Called (on a dispatch queue) with a SIGHUP/SIGINT/SIGTERM the launcher received and
+    /// passed on to its workers; the elastic agent then ends the job instead of restarting it.
+    public var onSignal: (@Sendable (Int32) -> Void)?
 
     public init(_ configuration: LaunchConfiguration) {
         self.configuration = configuration
@@ -57,12 +62,21 @@ public final class LocalLauncher: @unchecked Sendable {
             }
         }
         // Installed after spawning: a child would inherit the launcher's SIG_IGN.
-        let forwarding = SignalForwarding(signals: [SIGHUP, SIGINT, SIGTERM], processes: processes)
+        let forwarding = SignalForwarding(signals: [SIGHUP, SIGINT, SIGTERM], processes: processes, observer: onSignal)
         superviseUntilDone(processes)
         forwarding.stop()
         let failure = diagnose(reports: reports)
         for forwarder in forwarders { forwarder.wait(timeout: failure == nil ? nil : .seconds(2)) }
         if let failure { throw failure }
+    }
+
+    /// Stops the workers (SIGTERM, SIGKILL after the grace) as if one had failed; `run()` then
+    /// returns or throws what it found. Callable from any thread, before or during `run()`.
+    public func cancel() {
+        events.lock()
+        cancelled = true
+        events.broadcast()
+        events.unlock()
     }
 
     /// Starts one worker with its variables; its output is forwarded (stderr lines observed).

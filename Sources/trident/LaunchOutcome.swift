@@ -18,3 +18,13 @@ func runLauncher(_ configuration: LaunchConfiguration) throws {
         throw ExitMessage("\(error)")
     }
 }
+
+/// Runs this node's elastic agent and turns its failure into the CLI's one-line error.
+func runElastic(_ configuration: LaunchConfiguration, policy: ElasticPolicy) throws {
+    do {
+        let tuned = try policy.overridden()
+        try ElasticAgent(configuration, policy: tuned).run()
+    } catch {
+        throw ExitMessage("\(error)")
+    }
+}

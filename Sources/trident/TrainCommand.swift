@@ -3,6 +3,7 @@ import Foundation
 import TridentCollectives
 import TridentEngine
 import TridentFormats
+import TridentLauncher
 import TridentModel
 import TridentTokenizer
 import TridentTraining
@@ -22,7 +23,7 @@ struct TrainCommand: ParsableCommand, RunsRanks {
             """)
 
     @OptionGroup var model: ModelOptions
-    @OptionGroup var parallel: ParallelOptions
+    @OptionGroup var layout: TrainParallelOptions
     @OptionGroup var pipeline: PipelineTrainingOptions
     @OptionGroup var zero: ZeroOptions
     @OptionGroup var training: TrainingOptions
@@ -36,7 +37,7 @@ struct TrainCommand: ParsableCommand, RunsRanks {
     var trace: String?
 
     func validate() throws {
-        try pipeline.check(pp: parallel.pp, accumulate: training.accumulate)
+        if let pp = layout.pp.value { try pipeline.check(pp: pp, accumulate: training.accumulate) }
         if let config = training.config, checkpoint.save != nil || checkpoint.resume != nil {
             throw ValidationError("--save/--resume: a --config '\(config)' model cannot be written as GGUF yet (only --model's own architecture can); drop --save")
         }
@@ -48,6 +49,7 @@ struct TrainCommand: ParsableCommand, RunsRanks {
     }
 
     func run() throws {
+        let parallel = try resolvedLayout()
         var setup = try TrainingSetup.prepare(model: model, parallel: parallel, training: training,
                                               virtualStages: pipeline.virtualStages)
         setup.pipelineSchedule = pipeline.schedule
@@ -94,6 +96,21 @@ struct TrainCommand: ParsableCommand, RunsRanks {
             return printing ? try JSONLine.encode(summary) : nil
         }
         if json, let summary { FileHandle.standardOutput.write(Data((summary + "\n").utf8)) }
+    }
+
+    /// `--tp/--pp/--dp` with `auto` resolved for the launcher's WORLD_SIZE; world rank 0 prints
+    /// the choice and why.
+    func resolvedLayout() throws -> ParallelOptions {
+        let (model, training) = (self.model, self.training)
+        let (parallel, reason) = try layout.resolve(architecture: {
+            let file = try ModelConfiguration.load(path: model.model)
+            return try training.config.map { try TrainingModelConfig.load($0, vocabularySize: file.vocabularySize) } ?? file
+        }, microBatch: training.microBatch, globalBatch: training.globalBatch)
+        if let reason, (try WorkerEnvironment.current()?.rank ?? 0) == 0 {
+            FileHandle.standardError.write(Data((reason + "\n").utf8))
+        }
+        if layout.hasAuto { try pipeline.check(pp: parallel.pp, accumulate: training.accumulate) }
+        return parallel
     }
 
     /// One line about a save, as world rank 0 saw it.
