@@ -109,8 +109,13 @@ public enum MemoryModel {
     /// layer the two norm inputs and outputs (replicated over TP), Q, K, V, attention
     /// output and the MLP intermediates (sharded), and the softmax probabilities; with
     /// recomputation only each layer's input. The last stage adds f32 logits.
+    /// `ActivationAccounting.trident` counts what trident's layers keep instead.
     static func trainingActivationsPerMicroBatch(model: PlannerModel, geometry: ShardGeometry, rank: Int,
                                                  stage: Int, workload: TrainingWorkload) -> Double {
+        if workload.activations == .trident {
+            return tridentActivationsPerMicroBatch(model: model, geometry: geometry, rank: rank, stage: stage,
+                                                   workload: workload)
+        }
         let c = model.configuration
         let tokens = Double(workload.microBatchSize * workload.sequenceLength)
         let bytes = workload.computeBytes

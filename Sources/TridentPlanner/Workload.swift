@@ -67,10 +67,13 @@ public struct TrainingWorkload: Sendable, Equatable {
     public var shardOptimizerStates: Bool
     /// Recompute each layer's activations in backward, keeping only its input.
     public var recomputeActivations: Bool
+    /// Which activations a micro-batch keeps for its backward.
+    public var activations: ActivationAccounting
 
     public init(globalBatchSize: Int = 64, microBatchSize: Int = 1, sequenceLength: Int = 2048,
                 optimizer: Optimizer = .adam, mixedPrecision: Bool = true,
-                shardOptimizerStates: Bool = false, recomputeActivations: Bool = false) {
+                shardOptimizerStates: Bool = false, recomputeActivations: Bool = false,
+                activations: ActivationAccounting = .megatron) {
         precondition(globalBatchSize >= 1 && microBatchSize >= 1 && sequenceLength >= 1,
                      "batch sizes and sequence length must be at least 1")
         self.globalBatchSize = globalBatchSize
@@ -80,10 +83,36 @@ public struct TrainingWorkload: Sendable, Equatable {
         self.mixedPrecision = mixedPrecision
         self.shardOptimizerStates = shardOptimizerStates
         self.recomputeActivations = recomputeActivations
+        self.activations = activations
+    }
+
+    /// What `trident train` runs: float32 everything (weights, gradients, both AdamW moments:
+    /// 16 bytes per parameter, no separate master copy), AdamW, trident's saved activations.
+    /// - Parameters: the run's `--seq-len`, `--micro-batch`, sequences per step over all
+    ///   replicas (micro-batch x accumulate x DP), `--zero 1` and `--recompute`.
+    public static func trident(globalBatchSize: Int, microBatchSize: Int, sequenceLength: Int,
+                               shardOptimizerStates: Bool = false, recomputeActivations: Bool = false) -> TrainingWorkload {
+        TrainingWorkload(globalBatchSize: globalBatchSize, microBatchSize: microBatchSize, sequenceLength: sequenceLength,
+                         optimizer: .adam, mixedPrecision: false, shardOptimizerStates: shardOptimizerStates,
+                         recomputeActivations: recomputeActivations, activations: .trident)
     }
 
     /// Bytes per element of weights, activations and gradients.
     public var computeBytes: Double { mixedPrecision ? 2 : 4 }
+}
+
+/// Which activations a training micro-batch keeps on a stage until its backward.
+public enum ActivationAccounting: String, Sendable, Codable {
+    /// Korthikanti et al. for Megatron without flash attention or sequence parallelism (the
+    /// softmax probabilities are kept), in the compute dtype; f32 logits on the last stage.
+    case megatron
+    /// Trident's layers, in f32: per token and block its input, both norm outputs and the
+    /// middle residual (4 x hidden, replicated over TP), rotated Q and the attention output,
+    /// K and V (this rank's heads), one log-sum-exp per query head, and the MLP's gate, up and
+    /// gated product (up and activation without a gate); with recomputation the block's input
+    /// only. The last stage adds the final norm's input and output and the logit gradient
+    /// (this rank's vocabulary rows).
+    case trident
 }
 
 extension NumericFormat {

@@ -60,9 +60,14 @@ public protocol TrainableModel: AnyObject {
     ///   and replica), so accumulated gradients are those of the step's mean loss.
     /// - Returns: the summed (not averaged) loss over these sequences' targets and their count.
     func accumulateGradients(sequences: [[Int32]], denominator: Int) throws -> (lossSum: Double, targets: Int)
+
+    /// Bytes of activations the last `accumulateGradients` kept for its backward (0: not counted).
+    var lastSavedActivationBytes: Int { get }
 }
 
 extension TrainableModel {
+    public var lastSavedActivationBytes: Int { 0 }
+
     /// Sets every gradient to zero (before a step's first micro-batch).
     public func zeroGradients() {
         for parameter in parameters { parameter.gradient.update(repeating: 0) }

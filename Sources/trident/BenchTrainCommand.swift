@@ -11,14 +11,17 @@ struct BenchTrainCommand: ParsableCommand, RunsRanks {
         discussion: """
             Runs --warmup-steps untimed steps, then --steps timed ones, on seeded random tokens (constant lr 1e-5). \
             With --pp, each stage also reports its measured idle fraction of the forward/backward phase beside \
-            the predicted bubble (P-1)/(M+P-1), M = --accumulate, and the most micro-batches (and bytes) of \
-            saved activations it held at once.
+            the predicted bubble (P-1)/(M+P-1), M = --accumulate. Every stage reports the most micro-batches \
+            (and bytes) of saved activations it held at once (without --pp: one micro-batch); --recompute \
+            keeps only each block's input and shows the memory saved and the time it costs. The --json line \
+            is a measurement `trident plan --mode training --measure FILE` reads.
             """)
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var parallel: ParallelOptions
     @OptionGroup var pipeline: PipelineTrainingOptions
     @OptionGroup var zero: ZeroOptions
+    @OptionGroup var recomputation: RecomputeOptions
     @OptionGroup var logging: LoggingOptions
 
     @Option(parsing: .unconditional, help: "Tokens per sequence.")
@@ -55,6 +58,7 @@ struct BenchTrainCommand: ParsableCommand, RunsRanks {
         var setup = try prepare()
         setup.pipelineSchedule = pipeline.schedule
         setup.zeroStage = zero.zero
+        setup.recompute = recomputation.recompute
         let steps = self.steps, warmup = warmupSteps, schedule = pipeline.schedule, stages = parallel.pp
         let accumulate = self.accumulate, chunks = pipeline.virtualStages, tracePath = trace
         let summary = try TrainingRanks(model: model, parallel: parallel).run { world, ranksHere -> TrainSummaryLine? in
@@ -66,12 +70,14 @@ struct BenchTrainCommand: ParsableCommand, RunsRanks {
             let reports = try rank.gatherRankReports()
             var summary = TrainSummaryLine(totals: rank.totals, ranks: reports)
             summary.addPipeline(schedule: schedule, stages: stages, chunks: chunks, microBatches: accumulate)
+            summary.addWorkload(layout: setup.layout, configuration: setup.configuration, recompute: setup.recompute, zero: setup.zeroStage)
             return world.rank == 0 ? summary : nil
         }
         guard let summary else { return }
         if json { print(try JSONLine.encode(summary)); return }
-        print(String(format: "train  tp %d  pp %d  dp %d  zero %d  seq-len %d  micro-batch %d  accumulate %d: %.1f tokens/s over %d steps (%.3f s/step)",
-                     parallel.tp, parallel.pp, parallel.dp, zero.zero.rawValue, seqLen, microBatch, accumulate, summary.tokensPerSecond ?? 0,
+        print(String(format: "train  tp %d  pp %d  dp %d  zero %d  seq-len %d  micro-batch %d  accumulate %d%@: %.1f tokens/s over %d steps (%.3f s/step)",
+                     parallel.tp, parallel.pp, parallel.dp, zero.zero.rawValue, seqLen, microBatch, accumulate,
+                     recomputation.recompute ? "  recompute" : "", summary.tokensPerSecond ?? 0,
                      summary.steps, summary.seconds / Double(max(summary.steps, 1))))
         if let idle = summary.meanIdleFraction, let predicted = summary.predictedBubble {
             print(String(format: "  schedule %@: mean_idle_fraction %.3f  predicted_bubble %.3f", pipeline.schedule.rawValue,
@@ -84,8 +90,9 @@ struct BenchTrainCommand: ParsableCommand, RunsRanks {
                          rank.base.communicationSeconds, rank.exposedCommunicationSeconds,
                          100 * rank.exposedCommunicationSeconds / max(rank.base.windowSeconds, 1e-9)))
             if let stage = rank.pipeline {
-                print(String(format: "    stage %d: idle_fraction %.3f, peak saved activations %d micro-batches, %.1f MiB",
-                             rank.base.pipeline, stage.idleFraction, stage.peakActivationMicroBatches,
+                let idle = stage.idleFraction.map { String(format: "idle_fraction %.3f, ", $0) } ?? ""
+                print(String(format: "    stage %d: %@peak saved activations %d micro-batches, %.1f MiB",
+                             rank.base.pipeline, idle, stage.peakActivationMicroBatches,
                              Double(stage.peakActivationBytes) / 1_048_576))
             }
         }

@@ -53,6 +53,18 @@ struct PlanCommand: ParsableCommand, RunsRanks {
               trident plan --model models/SmolLM2-135M-Instruct.Q4_1.gguf \\
                 --device-preset cpu-local --devices 2 --prompt-length 128 \\
                 --output-length 128 --calibrate --measure
+
+            --mode training --measure FILE... compares measured training runs
+            with the planner: each FILE holds `trident train --json` or
+            `trident bench train --json` output (one summary line per run; -
+            reads standard input). Each run's grid and workload (--seq-len,
+            --micro-batch, --accumulate, --zero, --recompute) is priced in
+            float32 as trident trains (weights, gradients and both AdamW
+            moments: 16 bytes per parameter; trident's saved activations), on
+            cpu-local unless another preset is given:
+              trident bench train --model M --seq-len 256 --json > runs.jsonl
+              trident bench train --model M --seq-len 256 --recompute --json >> runs.jsonl
+              trident plan --model M --mode training --measure runs.jsonl
             """)
 
     enum Mode: String, ExpressibleByArgument, CaseIterable {
@@ -71,8 +83,10 @@ struct PlanCommand: ParsableCommand, RunsRanks {
     @Flag(help: "Print the plan as one JSON object.") var json = false
     @Flag(help: "Measure this host's rates (bench model TP=1, bench allreduce) and plan with them; implies --device-preset cpu-local.")
     var calibrate = false
-    @Flag(help: "Run the top configurations that fit this host's cores locally and print measured next to predicted.")
+    @Flag(help: "Inference: run the top configurations that fit this host's cores locally and print measured next to predicted. Training (--mode training): compare the runs in the FILE arguments.")
     var measure = false
+    @Argument(help: ArgumentHelp("With --mode training --measure: files of `trident train --json` or `trident bench train --json` output (- for standard input); each run is priced in float32 on its own grid and printed beside its measured tokens/s, memory and saved activations.", valueName: "FILE"))
+    var measurementFiles: [String] = []
     @Option(parsing: .unconditional, help: "With --measure: how many of the top fitting configurations to list.") var measureTop = 3
     @Option(parsing: .unconditional, help: "With --measure/--calibrate: repetitions of each bench run (the best is kept).") var measureRepetitions = 2
     @Flag(help: .hidden) var probeCollectives = false
@@ -89,6 +103,13 @@ struct PlanCommand: ParsableCommand, RunsRanks {
         }
         try OptionCheck.integer(measureTop, in: 1...100, "--measure-top")
         try OptionCheck.integer(measureRepetitions, in: 1...1000, "--measure-repetitions")
+        if !measurementFiles.isEmpty {
+            guard measure, !calibrate else {
+                throw ValidationError("measurement files are read by --measure: trident plan --mode training --measure FILE")
+            }
+            guard mode == .training else { throw ValidationError("--measure FILE compares training runs: add --mode training") }
+            return
+        }
         if let configurations, configurations.trimmingCharacters(in: .whitespaces).isEmpty {
             throw ValidationError("--configurations is empty: give TPxPPxDP values separated by commas, e.g. 8x1x1,4x2x1")
         }
@@ -97,7 +118,7 @@ struct PlanCommand: ParsableCommand, RunsRanks {
             throw ValidationError("--measure and --calibrate run the engine: --model must be a .gguf file, got '\(model)'")
         }
         guard mode == .inference else {
-            throw ValidationError("--measure and --calibrate measure inference: use --mode inference")
+            throw ValidationError("--measure and --calibrate run inference benchmarks; to compare training runs, give their `trident bench train --json` output: --mode training --measure FILE")
         }
         if calibrate, let preset = cluster.devicePreset, preset != .cpuLocal {
             throw ValidationError("--calibrate measures this host: use --device-preset cpu-local (or none), not \(preset.rawValue)")
@@ -108,6 +129,7 @@ struct PlanCommand: ParsableCommand, RunsRanks {
         if probeCollectives {
             return try CollectiveProbe.run(gapSeconds: probeGapUs / 1e6, bytes: probeBytes, iterations: probeIterations)
         }
+        if !measurementFiles.isEmpty { return try compareTrainingMeasurements() }
         var clusterOptions = cluster
         if calibrate { clusterOptions.devicePreset = .cpuLocal }
         var plannerModel = try ModelSource.resolve(model)

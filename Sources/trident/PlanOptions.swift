@@ -109,27 +109,38 @@ struct PlanInferenceOptions: ParsableArguments {
     }
 }
 
-/// Training workload options.
+/// Training workload options, spelled as `trident train` spells them (`--seq-len`,
+/// `--zero 1`, `--recompute`); the planner's older `--sequence-length` and `--zero1` stay as aliases.
 struct PlanTrainingOptions: ParsableArguments {
     enum OptimizerChoice: String, ExpressibleByArgument, CaseIterable { case adam, sgd }
 
     @Option(parsing: .unconditional, help: "Sequences per optimizer step across all replicas.") var globalBatch: Int = 64
     @Option(parsing: .unconditional, help: "Sequences per micro-batch.") var microBatch: Int = 1
-    @Option(parsing: .unconditional, help: "Tokens per training sequence.") var sequenceLength: Int = 2048
+    @Option(name: [.customLong("seq-len"), .customLong("sequence-length")], parsing: .unconditional,
+            help: "Tokens per training sequence (alias: --sequence-length).")
+    var sequenceLength: Int = 2048
     @Option(help: "Optimizer.") var optimizer: OptimizerChoice = .adam
     @Flag(inversion: .prefixedNo, help: "bf16 weights/gradients with an fp32 master copy.") var mixedPrecision = true
-    @Flag(help: "Shard optimizer states over data-parallel replicas (ZeRO-1).") var zero1 = false
-    @Flag(help: "Recompute activations in backward instead of keeping them.") var recompute = false
+    @Option(parsing: .unconditional, help: "ZeRO stage: 0 (none) or 1 (optimizer states sharded over data-parallel replicas).")
+    var zero: Int?
+    @Flag(help: ArgumentHelp("Alias of --zero 1.", visibility: .hidden)) var zero1 = false
+    @Flag(help: "Recompute activations in backward, keeping only each block's input (as `trident train --recompute`).")
+    var recompute = false
 
     func validate() throws {
         try OptionCheck.integer(globalBatch, in: 1...(1 << 24), "--global-batch")
         try OptionCheck.integer(microBatch, in: 1...globalBatch, "--micro-batch")
-        try OptionCheck.integer(sequenceLength, in: 1...(1 << 24), "--sequence-length")
+        try OptionCheck.integer(sequenceLength, in: 1...(1 << 24), "--seq-len")
+        if let zero { try OptionCheck.integer(zero, in: 0...1, "--zero") }
+        if zero1 && zero == 0 { throw ValidationError("--zero1 is --zero 1; it contradicts --zero 0") }
     }
+
+    /// Whether optimizer states are sharded (`--zero 1` or `--zero1`).
+    var shardsOptimizerStates: Bool { zero1 || zero == 1 }
 
     func workload() -> TrainingWorkload {
         TrainingWorkload(globalBatchSize: globalBatch, microBatchSize: microBatch, sequenceLength: sequenceLength,
                          optimizer: optimizer == .adam ? .adam : .sgd, mixedPrecision: mixedPrecision,
-                         shardOptimizerStates: zero1, recomputeActivations: recompute)
+                         shardOptimizerStates: shardsOptimizerStates, recomputeActivations: recompute)
     }
 }

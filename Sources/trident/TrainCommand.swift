@@ -26,6 +26,7 @@ struct TrainCommand: ParsableCommand, RunsRanks {
     @OptionGroup var layout: TrainParallelOptions
     @OptionGroup var pipeline: PipelineTrainingOptions
     @OptionGroup var zero: ZeroOptions
+    @OptionGroup var recomputation: RecomputeOptions
     @OptionGroup var training: TrainingOptions
     @OptionGroup var checkpoint: CheckpointOptions
     @OptionGroup var logging: LoggingOptions
@@ -54,6 +55,7 @@ struct TrainCommand: ParsableCommand, RunsRanks {
                                               virtualStages: pipeline.virtualStages)
         setup.pipelineSchedule = pipeline.schedule
         setup.zeroStage = zero.zero
+        setup.recompute = recomputation.recompute
         let steps = training.steps, json = self.json, tracePath = trace
         let checkpoint = self.checkpoint, source = setup.source, tokens = setup.tokens
         let summary = try TrainingRanks(model: model, parallel: parallel).run { world, ranksHere -> String? in
@@ -93,6 +95,7 @@ struct TrainCommand: ParsableCommand, RunsRanks {
             var summary = TrainSummaryLine(totals: rank.totals, ranks: reports)
             summary.addPipeline(schedule: setup.pipelineSchedule, stages: setup.layout.pipeline,
                                 chunks: setup.virtualStages, microBatches: setup.configuration.accumulation)
+            summary.addWorkload(layout: setup.layout, configuration: setup.configuration, recompute: setup.recompute, zero: setup.zeroStage)
             return printing ? try JSONLine.encode(summary) : nil
         }
         if json, let summary { FileHandle.standardOutput.write(Data((summary + "\n").utf8)) }
@@ -142,6 +145,8 @@ struct TrainingSetup: @unchecked Sendable {
     var zeroStage: ZeroStage = .off
     /// Random weights (seeded) instead of the file's.
     var randomSeed: UInt64? = nil
+    /// Activation recomputation on every model chunk (`--recompute`).
+    var recompute = false
 
     /// Reads and checks the model, the layout and the data; one-line errors.
     static func prepare(model: ModelOptions, parallel: ParallelOptions, training: TrainingOptions,
@@ -209,15 +214,17 @@ struct TrainingSetup: @unchecked Sendable {
 
     /// This rank's groups, model shard and session. Every rank of `world` must call this.
     func makeRank(world: any Communicator, ranksHere: Int) throws -> TrainingRank {
-        let stages = stageBlocks, chunks = virtualStages, ranks = layout.pipeline
+        let stages = stageBlocks, chunks = virtualStages, ranks = layout.pipeline, recompute = self.recompute
         return try TrainingRank(world: world, layout: layout, configuration: configuration, tokens: tokens,
                                 threads: threadsOption.threadsPerRank(ranksOnThisMachine: ranksHere),
                                 pipelineSchedule: pipelineSchedule, zero: zeroStage) { groups, pool in
             let rank = groups.coordinates.pipeline
             let models = try (0..<chunks).map { c in
                 let stage = stages.count > 1 ? TrainingStage.stage(c * ranks + rank, of: stages) : nil
-                return try TrainingModelLoader.load(source: source, configuration: modelConfiguration, randomSeed: randomSeed,
-                                                    groups: groups, pool: pool, stage: stage)
+                let model = try TrainingModelLoader.load(source: source, configuration: modelConfiguration,
+                                                         randomSeed: randomSeed, groups: groups, pool: pool, stage: stage)
+                model.recomputeActivations = recompute
+                return model
             }
             if models.count == 1 { return models[0] }
             return ChunkedStageModel(chunks: models)

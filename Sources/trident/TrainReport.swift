@@ -1,4 +1,5 @@
 import Foundation
+import TridentCollectives
 import TridentEngine
 import TridentTraining
 
@@ -34,7 +35,7 @@ struct TrainStepLine: Encodable {
 struct TrainRankReport: Encodable {
     var base: RankStatistics
     var exposedCommunicationSeconds: Double
-    /// With --pp: this stage's measured bubble and peak saved activations.
+    /// Peak saved activations, and with --pp this stage's measured bubble.
     var pipeline: PipelineRankReport? = nil
     /// Bytes of AdamW moments this rank holds (about 1/--dp of them with --zero 1).
     var optimizerStateBytes: Int = 0
@@ -53,10 +54,11 @@ struct TrainRankReport: Encodable {
     }
 }
 
-/// A pipeline stage's part of a rank line: the fraction of the forward/backward phase it did
-/// not compute, and the most micro-batches (and bytes) of saved activations it held at once.
+/// A stage's part of a rank line: the most micro-batches (and bytes) of saved activations it
+/// held at once (a whole model: one micro-batch), and with --pp the fraction of the
+/// forward/backward phase it did not compute.
 struct PipelineRankReport: Encodable {
-    var idleFraction: Double
+    var idleFraction: Double?
     var peakActivationMicroBatches: Int
     var peakActivationBytes: Int
 
@@ -78,10 +80,23 @@ struct TrainSummaryLine: Encodable {
     var schedule: String? = nil
     var meanIdleFraction: Double? = nil
     var predictedBubble: Double? = nil
+    /// The grid and batch geometry of the run, so that `trident plan --measure FILE` can
+    /// price the same workload (absent from lines written before they were added).
+    var tp: Int? = nil
+    var pp: Int? = nil
+    var dp: Int? = nil
+    var seqLen: Int? = nil
+    var microBatch: Int? = nil
+    var accumulate: Int? = nil
+    var recompute: Bool? = nil
+    /// `--zero` (0 or 1).
+    var zero: Int? = nil
     var ranks: [TrainRankReport]
 
     enum CodingKeys: String, CodingKey {
-        case steps, tokens, seconds, ranks, schedule
+        case steps, tokens, seconds, ranks, schedule, tp, pp, dp, accumulate, recompute, zero
+        case seqLen = "seq_len"
+        case microBatch = "micro_batch"
         case tokensPerSecond = "tokens_per_second"
         case peakRSSBytes = "peak_rss_bytes"
         case meanIdleFraction = "mean_idle_fraction"
@@ -95,6 +110,18 @@ struct TrainSummaryLine: Encodable {
         self.schedule = schedule.rawValue
         meanIdleFraction = idle.reduce(0, +) / Double(idle.count)
         predictedBubble = schedule.predictedBubble(stages: stages, chunks: chunks, microBatches: microBatches)
+    }
+
+    /// Adds the layout, the batch geometry, `--recompute` and `--zero`.
+    mutating func addWorkload(layout: ParallelLayout, configuration: TrainingConfiguration, recompute: Bool, zero: ZeroStage) {
+        self.zero = zero.rawValue
+        tp = layout.tensor
+        pp = layout.pipeline
+        dp = layout.data
+        seqLen = configuration.sequenceLength
+        microBatch = configuration.microBatch
+        accumulate = configuration.accumulation
+        self.recompute = recompute
     }
 
     init(totals: RankTotals, ranks: [TrainRankReport]) {

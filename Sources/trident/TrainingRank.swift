@@ -56,6 +56,7 @@ final class TrainingRank {
         if counted {
             totals.add(stats)
             if let pipeline = session.pipeline?.lastStep { totals.add(pipeline) }
+            totals.add(session.lastSavedActivations)
         }
         return stats
     }
@@ -72,8 +73,8 @@ final class TrainingRank {
             let v = Array(all[(rank * fields)..<(rank * fields + fields)])
             let base = RankStatistics(rank: rank, coordinates: groups.layout.coordinates(of: rank), peakRSSBytes: Int(v[0]),
                                       computeSeconds: max(0, v[1] - v[3]), communicationSeconds: v[2], windowSeconds: v[1])
-            let stage = pipelined ? PipelineRankReport(idleFraction: v[4], peakActivationMicroBatches: Int(v[5]),
-                                                       peakActivationBytes: Int(v[6])) : nil
+            let stage = PipelineRankReport(idleFraction: pipelined ? v[4] : nil, peakActivationMicroBatches: Int(v[5]),
+                                           peakActivationBytes: Int(v[6]))
             return TrainRankReport(base: base, exposedCommunicationSeconds: v[3], pipeline: stage, optimizerStateBytes: Int(v[7]))
         }
     }
@@ -98,8 +99,12 @@ struct RankTotals {
     mutating func add(_ pipeline: PipelineStepStatistics) {
         pipelineSeconds += pipeline.seconds
         pipelineComputeSeconds += pipeline.computeSeconds
-        peakSavedMicroBatches = max(peakSavedMicroBatches, pipeline.peakSavedMicroBatches)
-        peakSavedBytes = max(peakSavedBytes, pipeline.peakSavedBytes)
+    }
+
+    /// Keeps the most saved activations of any step (pipelined or not).
+    mutating func add(_ saved: SavedActivationPeak) {
+        peakSavedMicroBatches = max(peakSavedMicroBatches, saved.microBatches)
+        peakSavedBytes = max(peakSavedBytes, saved.bytes)
     }
 
     /// The fraction of the pipeline phase this rank did not compute (its bubble plus frames).

@@ -17,9 +17,9 @@ struct PipelineRun: Sendable {
 }
 
 /// Runs `steps` optimizer steps of `configuration` on a `tp x pp x dp` grid of threads, stage
-/// blocks `stageSizes` (nil: balanced), schedule `schedule`.
+/// blocks `stageSizes` (nil: balanced), schedule `schedule`, with activation recomputation or not.
 func runPipeline(_ model: ModelConfiguration, tp: Int = 1, pp: Int = 1, dp: Int = 1, stageSizes: [Int]? = nil,
-                 schedule: PipelineTrainingSchedule = .oneFOneB, virtualStages: Int = 1,
+                 schedule: PipelineTrainingSchedule = .oneFOneB, virtualStages: Int = 1, recompute: Bool = false,
                  _ configuration: TrainingConfiguration, tokens: [Int32]) throws -> PipelineRun {
     let layout = try ParallelLayout(tensor: tp, pipeline: pp, data: dp)
     let stages = pp * virtualStages
@@ -36,6 +36,7 @@ func runPipeline(_ model: ModelConfiguration, tp: Int = 1, pp: Int = 1, dp: Int 
             try LlamaTrainingModel(configuration: model, source: .random(seed: 3), group: groups.tensor, pool: pool,
                                    stage: pp > 1 ? TrainingStage.stage(c * pp + stageIndex, of: partition.ranges) : nil)
         }
+        for chunk in chunks { chunk.recomputeActivations = recompute }
         var trained: any TrainableModel = chunks[0]
         if virtualStages > 1 { trained = ChunkedStageModel(chunks: chunks) }
         let session = try TrainingSession(model: trained, groups: groups, configuration: configuration, tokens: tokens,
@@ -50,9 +51,8 @@ func runPipeline(_ model: ModelConfiguration, tp: Int = 1, pp: Int = 1, dp: Int 
             }
             if groups.coordinates.tensor == 0 { weights = gathered }
         }
-        let last = session.pipeline?.lastStep
-        return Part(steps: stats, stage: stageIndex, weights: weights,
-                    peak: (last?.peakSavedMicroBatches ?? 0, last?.peakSavedBytes ?? 0))
+        let last = session.lastSavedActivations
+        return Part(steps: stats, stage: stageIndex, weights: weights, peak: (last.microBatches, last.bytes))
     }
     var stageWeights = [[String: [Float]]](repeating: [:], count: pp)
     var peaks = [(microBatches: Int, bytes: Int)](repeating: (0, 0), count: pp)

@@ -1,12 +1,20 @@
 import TridentKernels
 import TridentModel
 
+/// What a block's forward left for its backward: its whole context, or with activation
+/// recomputation only its input, from which the context is recomputed just before the backward.
+enum SavedBlock: @unchecked Sendable {
+    case context(BlockContext)
+    case input(ActivationBuffer)        // [B·L, hidden]
+}
+
 /// What one micro-batch's forward on a pipeline stage saved for its backward: the pass (rows,
-/// dropout masks), the tokens the first stage embedded, and every block's and the head's context.
+/// dropout masks), the tokens the first stage embedded, every block's context (or, with
+/// `recomputeActivations`, its input) and the head's context.
 public struct StageMicroBatch: @unchecked Sendable {
     let pass: TrainingPass
     let inputs: [Int32]                 // [B·L] token ids (read by the first stage's backward)
-    var blocks: [BlockContext]          // one per block of the stage, in forward order
+    var blocks: [SavedBlock]            // one per block of the stage, in forward order
     var head: HeadContext?              // last stage only
     /// Bytes of activation buffers the saved contexts keep alive (each buffer counted once).
     public let savedBytes: Int
@@ -45,10 +53,10 @@ extension LlamaTrainingModel {
             }
             x = input
         }
-        var contexts: [BlockContext] = []
+        var contexts: [SavedBlock] = []
         for (i, block) in layers.blocks.enumerated() {
             let (y, context) = try block.trainingForward(x, layer: stage.blocks.lowerBound + i, pass: pass)
-            contexts.append(context)
+            contexts.append(recomputeActivations ? .input(x) : .context(context))   // else the context dies here
             x = y
         }
         var headContext: HeadContext? = nil
@@ -63,12 +71,14 @@ extension LlamaTrainingModel {
     }
 
     /// Backward of this stage on one micro-batch, adding into the parameters' gradients and
-    /// reporting each final one through `gradientReady`. Every rank of the tensor group must call
-    /// this, in the same order.
+    /// reporting each final one through `gradientReady`. A block saved as its input alone
+    /// (`recomputeActivations`) first runs its forward again from it (its tensor-group
+    /// collectives included). Every rank of the tensor group must call this, in the same order.
     /// - Parameter outputGradient: `[B·L, hidden]` gradient of this stage's output from the
     ///   next stage (nil on the last stage, whose loss is the start).
     /// - Returns: the gradient of this stage's input `[B·L, hidden]`, nil on the first stage.
-    public func stageBackward(_ saved: StageMicroBatch, outputGradient: ActivationBuffer?) throws -> ActivationBuffer? {
+    public func stageBackward(_ saved: consuming StageMicroBatch, outputGradient: ActivationBuffer?) throws
+        -> ActivationBuffer? {
         let pass = saved.pass
         var dx: ActivationBuffer
         if let head = layers.head, let context = saved.head {
@@ -84,12 +94,15 @@ extension LlamaTrainingModel {
             }
             dx = outputGradient
         }
-        var contexts = saved.blocks
         for index in layers.blocks.indices.reversed() {
-            dx = try layers.blocks[index].backward(dx, context: contexts[index], layer: stage.blocks.lowerBound + index,
-                                                   pass: pass)
-            contexts.removeLast()   // frees this block's saved activations
-            notifyReady(layers.blocks[index].trainableParameters)
+            let block = layers.blocks[index], layer = stage.blocks.lowerBound + index
+            let context: BlockContext
+            switch saved.blocks.removeLast() {   // a context held nowhere else is freed after its backward
+            case .context(let kept): context = kept
+            case .input(let x): context = try block.trainingForward(x, layer: layer, pass: pass).1   // the same arithmetic again
+            }
+            dx = try block.backward(dx, context: context, layer: layer, pass: pass)
+            notifyReady(block.trainableParameters)
         }
         guard let embedding = layers.embedding else { return dx }
         if let positions = layers.positions {

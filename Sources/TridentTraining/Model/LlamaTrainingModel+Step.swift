@@ -3,7 +3,8 @@ import TridentModel
 
 extension LlamaTrainingModel {
     /// Forward and backward over one micro-batch, as one batch of `sequences.count × L` rows
-    /// (attention per sequence). See `TrainableModel.accumulateGradients`.
+    /// (attention per sequence): the whole model as one stage that is both first and last.
+    /// See `TrainableModel.accumulateGradients`.
     /// Every rank of the tensor group must call this with the same sequences, in the same order.
     /// - Throws: `TrainingError.invalidValue` for empty or ragged sequences, a sequence longer
     ///   than learned positions allow, or a token outside the vocabulary;
@@ -13,33 +14,11 @@ extension LlamaTrainingModel {
         guard dropoutProbability >= 0 && dropoutProbability < 1 else {
             throw TrainingError.invalidValue(name: "--dropout", expected: "in [0, 1)", found: "\(dropoutProbability)")
         }
-        let (inputs, targets, length) = try split(sequences)
-        let pass = makePass(sequences: sequences.count, length: length)
-        let layers = self.layers, embedding = layers.embedding!, head = layers.head!
-        var x = try embedding.trainingForward(inputs, pass: pass)
-        layers.positions?.trainingForward(x, pass: pass)
-        var contexts: [BlockContext?] = []
-        for (layer, block) in layers.blocks.enumerated() {   // a whole model: block i is layer i
-            let (y, context) = try block.trainingForward(x, layer: layer, pass: pass)
-            contexts.append(context)
-            x = y
-        }
-        let (result, headContext) = try head.trainingLoss(x, targets: targets, denominator: denominator, pass: pass)
-        var dx = try head.backward(context: headContext, pass: pass)
-        notifyReady(head.norm.trainableParameters + (configuration.tiedEmbeddings
-            ? [] : [head.projection.weightParameter!]))
-        for index in layers.blocks.indices.reversed() {
-            dx = try layers.blocks[index].backward(dx, context: contexts[index]!, layer: index, pass: pass)
-            contexts[index] = nil   // frees this block's saved activations
-            notifyReady(layers.blocks[index].trainableParameters)
-        }
-        if let positions = layers.positions {
-            positions.backward(dx, pass: pass)
-            notifyReady([positions.weightParameter!])
-        }
-        embedding.backward(dx, tokens: inputs, pass: pass)
-        notifyReady([embedding.weightParameter!])
-        return (result.lossSum, result.targetCount)
+        let (output, saved) = try stageForward(sequences: sequences, input: nil, denominator: denominator)
+        lastSavedActivationBytes = saved.savedBytes
+        _ = try stageBackward(consume saved, outputGradient: nil)   // its blocks are freed one by one
+        guard case .loss(let lossSum, let targets) = output else { preconditionFailure("a whole model ends in its loss") }
+        return (lossSum, targets)
     }
 
     /// The pass of one micro-batch of `sequences × length` rows, with its dropout masks (drawn

@@ -36,6 +36,14 @@ public final class LlamaTrainingModel: TrainableModel {
     /// optimizer step (from 1) and the index, within the step's global batch (all micro-batches
     /// and replicas), of the micro-batch's first sequence. A session sets it before each call.
     public var dropoutPosition: (step: Int, firstSequence: Int) = (1, 0)
+    /// Activation recomputation (`--recompute`): a forward keeps only each block's input
+    /// `[B·L, hidden]` for the backward, which runs the block's forward again from it just
+    /// before the block's own backward: the same arithmetic, so the same numbers, for one more
+    /// forward of the blocks (and their tensor-group collectives). The head keeps its context.
+    public var recomputeActivations = false
+    /// Bytes of activations the last `accumulateGradients` saved for its backward (each
+    /// buffer once); a pipeline stage reports its own through `StageMicroBatch.savedBytes`.
+    public internal(set) var lastSavedActivationBytes = 0
     let layers: Layers
     /// Indices into `parameters` of each tensor's views, by tensor identity.
     private var indices: [ObjectIdentifier: [Int]] = [:]

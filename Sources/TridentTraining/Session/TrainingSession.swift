@@ -55,6 +55,8 @@ public final class TrainingSession {
     }
     /// Optimizer steps done so far (the next step is `completedSteps + 1`).
     public internal(set) var completedSteps = 0
+    /// The activations this rank kept for backward passes at once during the last step.
+    public private(set) var lastSavedActivations = SavedActivationPeak()
 
     /// - Parameter pipelineSchedule: the schedule of the step's micro-batches when
     ///   `groups.pipeline` has more than one stage (then `model` must be that rank's
@@ -193,8 +195,14 @@ public final class TrainingSession {
     private func accumulate(step: Int) throws -> Double {
         span("zero gradients", .optimizer) { model.zeroGradients() }
         defer { model.gradientReady = nil }
-        if let pipeline { return try accumulate(step: step, pipeline: pipeline) }
+        if let pipeline {
+            let lossSum = try accumulate(step: step, pipeline: pipeline)
+            lastSavedActivations = SavedActivationPeak(microBatches: pipeline.lastStep.peakSavedMicroBatches,
+                                                       bytes: pipeline.lastStep.peakSavedBytes)
+            return lossSum
+        }
         var lossSum: Double = 0
+        var peak = SavedActivationPeak()
         let replica = groups.data.rank
         for micro in 0..<configuration.accumulation {
             if let ready = gradientReadyHandler, micro == configuration.accumulation - 1 {
@@ -207,7 +215,9 @@ public final class TrainingSession {
                 try model.accumulateGradients(sequences: sequences, denominator: targetsPerStep)
             }
             lossSum += result.lossSum
+            peak = SavedActivationPeak(microBatches: 1, bytes: max(peak.bytes, model.lastSavedActivationBytes))
         }
+        lastSavedActivations = peak
         return lossSum
     }
 
