@@ -1,3 +1,4 @@
+import TridentKernels
 import TridentModel
 
 /// Accounts the KV cache in fixed-size blocks of positions under a memory budget
@@ -10,7 +11,8 @@ import TridentModel
 /// running sequence never runs out of room; a request that does not fit waits.
 ///
 /// Example: SmolLM2-135M (30 layers, 3 KV heads of 64) holds `2 * 30 * 3 * 64 * 4` = 46,080
-/// bytes per position; 16-position blocks are 737,280 bytes, so 2 GB gives 2,912 blocks.
+/// bytes per position in float32; 16-position blocks are 737,280 bytes, so 2 GB gives 2,912
+/// blocks (5,825 with an f16 cache, 2 bytes an element).
 public struct KVBlockBudget: Sendable, Equatable {
     /// Positions per block.
     public let blockSize: Int
@@ -24,15 +26,15 @@ public struct KVBlockBudget: Sendable, Equatable {
         self.totalBlocks = totalBlocks
     }
 
-    /// A budget of `bytes` for `configuration` (float32 keys and values of every layer).
-    public init(bytes: Int, configuration: ModelConfiguration, blockSize: Int = 16) {
-        let perBlock = Self.bytesPerPosition(configuration) * blockSize
+    /// A budget of `bytes` for `configuration` (keys and values of every layer, stored as `type`).
+    public init(bytes: Int, configuration: ModelConfiguration, type: KVCacheType = .f32, blockSize: Int = 16) {
+        let perBlock = Self.bytesPerPosition(configuration, type: type) * blockSize
         self.init(blockSize: blockSize, totalBlocks: bytes / max(1, perBlock))
     }
 
-    /// Keys and values of one position over the whole model, float32.
-    public static func bytesPerPosition(_ c: ModelConfiguration) -> Int {
-        2 * c.layerCount * c.kvHeadCount * c.headDimension * MemoryLayout<Float>.stride
+    /// Keys and values of one position over the whole model, stored as `type`.
+    public static func bytesPerPosition(_ c: ModelConfiguration, type: KVCacheType = .f32) -> Int {
+        2 * c.layerCount * c.kvHeadCount * c.headDimension * type.byteCount
     }
 
     /// Blocks holding `positions` positions.

@@ -51,11 +51,12 @@ public final class RankRuntime: @unchecked Sendable {
     ///   - layout: the grid; nil means tensor parallelism over the whole world.
     ///   - pipelineLayers: blocks per stage (`"10,10,10"`); nil balances by estimated cost.
     ///   - capacity: positions per sequence slot (clipped to the model's context length).
+    ///   - kvType: how the KV cache stores keys and values.
     /// - Throws: this rank's loading or placement error; `RankLoadFailure` naming the first
     ///   rank that failed when this rank itself loaded; `CollectiveError` from the group split.
     public static func load(path: String, world: any Communicator, layout: ParallelLayout? = nil,
                             pipelineLayers: String? = nil, threads: Int, capacity: Int,
-                            slotsPerReplica: Int = 1) throws -> RankRuntime {
+                            slotsPerReplica: Int = 1, kvType: KVCacheType = .f32) throws -> RankRuntime {
         let started = DispatchTime.now().uptimeNanoseconds
         let logger = Self.logger(rank: world.rank)
         let layout = try layout ?? ParallelLayout(tensor: world.size)
@@ -64,7 +65,7 @@ public final class RankRuntime: @unchecked Sendable {
         let loaded = Result {
             try layout.validate(worldSize: world.size)
             return try loadPart(path: path, layout: layout, rank: world.rank, pipelineLayers: pipelineLayers,
-                                capacity: capacity, slotsPerReplica: slotsPerReplica)
+                                capacity: capacity, slotsPerReplica: slotsPerReplica, kvType: kvType)
         }
         try agreeOnLoad(loaded, world: world)
         let part = try loaded.get()
@@ -78,7 +79,7 @@ public final class RankRuntime: @unchecked Sendable {
         logger.info("loaded shard", metadata: [
             "tp": "\(me.tensor)", "pp": "\(me.pipeline)", "dp": "\(me.data)", "layers": "\(part.layers)",
             "query_heads": "\(part.plan.queryHeads)", "kv_heads": "\(part.plan.kvHeads)",
-            "cache_positions": "\(part.cache.capacity)", "seconds": "\(seconds)"])
+            "cache_positions": "\(part.cache.capacity)", "kv_type": "\(kvType)", "seconds": "\(seconds)"])
         return RankRuntime(groups: groups, placement: part.placement, stage: stage, loadSeconds: seconds)
     }
 
@@ -97,7 +98,7 @@ public final class RankRuntime: @unchecked Sendable {
     /// parsed file (its metadata, e.g. ~100k tokenizer strings, and its mapping) before reading
     /// its slices with `pread`.
     private static func loadPart(path: String, layout: ParallelLayout, rank: Int, pipelineLayers: String?,
-                                 capacity: Int, slotsPerReplica: Int) throws -> LoadedPart {
+                                 capacity: Int, slotsPerReplica: Int, kvType: KVCacheType) throws -> LoadedPart {
         var files: ModelFiles? = try ModelFiles(path: path)
         let configuration = files!.configuration
         let placement = try ModelPlacement(configuration: configuration, layout: layout,
@@ -121,7 +122,7 @@ public final class RankRuntime: @unchecked Sendable {
         }
         let cache = KVCache(layerCount: layers.count, slotCount: slotsPerReplica,
                             capacity: min(capacity, configuration.contextLength),
-                            kvHeads: plan.kvHeads.count, headDimension: configuration.headDimension)
+                            kvHeads: plan.kvHeads.count, headDimension: configuration.headDimension, type: kvType)
         return LoadedPart(configuration: configuration, placement: placement, plan: plan, layers: layers,
                           weights: weights, cache: cache)
     }

@@ -32,6 +32,10 @@ public final class InferenceContext: @unchecked Sendable {
     let logits = ScratchBuffer<Float>()
     /// `[T]`: positions of the pass's rows.
     let positions = ScratchBuffer<Int>()
+    /// Working state of the tiled attention (`Attention.tiledScratchCount` floats).
+    let attention = ScratchBuffer<Float>()
+    /// Which attention kernel the layers use (tests set `.scores` to compare with the first kernel).
+    public var attentionKernel: AttentionKernel = .current
 
     public init(group: any Communicator, pool: ThreadPool) {
         self.group = group

@@ -1,12 +1,13 @@
 import Foundation
+import TridentKernels
 
 /// Keys and values of past positions, per layer, for a fixed number of sequence slots.
 ///
 /// Layout per layer: keys and values are each `[slots, capacity, kvHeads, headDimension]`
-/// float32, so one slot's keys for one layer are contiguous `[positions, kvHeads, headDim]`
-/// (the shape the attention kernel reads). Under tensor parallelism `kvHeads` is the number
-/// of KV heads this rank computes. Memory is reserved up front but pages are only touched
-/// as positions are written.
+/// elements of `type` (float32, or binary16 for half the memory), so one slot's keys for one
+/// layer are contiguous `[positions, kvHeads, headDim]` (the shape the attention kernels read).
+/// Under tensor parallelism `kvHeads` is the number of KV heads this rank computes. Memory is
+/// reserved up front but pages are only touched as positions are written.
 public final class KVCache: @unchecked Sendable {
     public let layerCount: Int
     public let slotCount: Int
@@ -14,24 +15,28 @@ public final class KVCache: @unchecked Sendable {
     public let capacity: Int
     public let kvHeads: Int
     public let headDimension: Int
+    /// How keys and values are stored.
+    public let type: KVCacheType
     /// Positions filled so far, per slot.
     public private(set) var lengths: [Int]
 
-    private let keys: [UnsafeMutablePointer<Float>]    // per layer
-    private let values: [UnsafeMutablePointer<Float>]  // per layer
+    private let keys: [UnsafeMutableRawPointer]    // per layer
+    private let values: [UnsafeMutableRawPointer]  // per layer
 
-    public init(layerCount: Int, slotCount: Int = 1, capacity: Int, kvHeads: Int, headDimension: Int) {
+    public init(layerCount: Int, slotCount: Int = 1, capacity: Int, kvHeads: Int, headDimension: Int,
+                type: KVCacheType = .f32) {
         precondition(layerCount >= 0 && slotCount > 0 && capacity > 0 && kvHeads > 0 && headDimension > 0)
         self.layerCount = layerCount
         self.slotCount = slotCount
         self.capacity = capacity
         self.kvHeads = kvHeads
         self.headDimension = headDimension
+        self.type = type
         self.lengths = Array(repeating: 0, count: slotCount)
         let perLayer = slotCount * capacity * kvHeads * headDimension
         // calloc: untouched pages stay unbacked, so a large capacity costs address space only.
-        keys = (0..<layerCount).map { _ in calloc(perLayer, MemoryLayout<Float>.stride)!.assumingMemoryBound(to: Float.self) }
-        values = (0..<layerCount).map { _ in calloc(perLayer, MemoryLayout<Float>.stride)!.assumingMemoryBound(to: Float.self) }
+        keys = (0..<layerCount).map { _ in calloc(perLayer, type.byteCount)! }
+        values = (0..<layerCount).map { _ in calloc(perLayer, type.byteCount)! }
     }
 
     deinit {
@@ -42,14 +47,45 @@ public final class KVCache: @unchecked Sendable {
     /// Floats per position (`kvHeads * headDimension`).
     public var rowWidth: Int { kvHeads * headDimension }
 
-    /// Keys of `slot` in `layer`, `[capacity, kvHeads, headDimension]`.
+    /// Keys of `slot` in `layer`, `[capacity, kvHeads, headDimension]` float32.
+    /// - Precondition: `type == .f32` (any type: `cachedKeys`).
     public func keys(layer: Int, slot: Int) -> UnsafeMutablePointer<Float> {
-        keys[layer] + slot * capacity * rowWidth
+        precondition(type == .f32, "the KV cache holds \(type), not float32")
+        return keys[layer].assumingMemoryBound(to: Float.self) + slot * capacity * rowWidth
     }
 
-    /// Values of `slot` in `layer`, `[capacity, kvHeads, headDimension]`.
+    /// Values of `slot` in `layer`, `[capacity, kvHeads, headDimension]` float32.
+    /// - Precondition: `type == .f32` (any type: `cachedValues`).
     public func values(layer: Int, slot: Int) -> UnsafeMutablePointer<Float> {
-        values[layer] + slot * capacity * rowWidth
+        precondition(type == .f32, "the KV cache holds \(type), not float32")
+        return values[layer].assumingMemoryBound(to: Float.self) + slot * capacity * rowWidth
+    }
+
+    /// Keys of `slot` in `layer` as stored, `[capacity, kvHeads, headDimension]` of `type`.
+    public func cachedKeys(layer: Int, slot: Int) -> CachedRows {
+        CachedRows(keys[layer] + slot * capacity * rowWidth * type.byteCount, type: type)
+    }
+
+    /// Values of `slot` in `layer` as stored, `[capacity, kvHeads, headDimension]` of `type`.
+    public func cachedValues(layer: Int, slot: Int) -> CachedRows {
+        CachedRows(values[layer] + slot * capacity * rowWidth * type.byteCount, type: type)
+    }
+
+    /// Stores float32 `keys` and `values` (`[count, kvHeads, headDimension]` each) at positions
+    /// `start ..< start + count` of `slot` in `layer`, rounded to `type`.
+    /// - Precondition: the positions fit (`checkRoom`).
+    public func store(keys k: UnsafePointer<Float>, values v: UnsafePointer<Float>, count: Int, layer: Int, slot: Int,
+                      start: Int) {
+        precondition(start >= 0 && start + count <= capacity && slot >= 0 && slot < slotCount)
+        let offset = (slot * capacity + start) * rowWidth, elements = count * rowWidth
+        switch type {
+        case .f32:
+            (keys[layer].assumingMemoryBound(to: Float.self) + offset).update(from: k, count: elements)
+            (values[layer].assumingMemoryBound(to: Float.self) + offset).update(from: v, count: elements)
+        case .f16:
+            HalfConversion.narrow(k, into: keys[layer].assumingMemoryBound(to: UInt16.self) + offset, count: elements)
+            HalfConversion.narrow(v, into: values[layer].assumingMemoryBound(to: UInt16.self) + offset, count: elements)
+        }
     }
 
     /// Checks that `count` more positions fit in `slot` starting at `start`.
@@ -72,7 +108,7 @@ public final class KVCache: @unchecked Sendable {
     public func reset(slot: Int) { lengths[slot] = 0 }
 
     /// Bytes reserved for keys and values.
-    public var reservedBytes: Int { 2 * layerCount * slotCount * capacity * rowWidth * MemoryLayout<Float>.stride }
+    public var reservedBytes: Int { 2 * layerCount * slotCount * capacity * rowWidth * type.byteCount }
 }
 
 /// Why a forward step could not use the KV cache.

@@ -60,39 +60,58 @@ public final class ParallelAttention: Sendable {
         precondition(h.rows == rows && width == key.outputSize)
         let q = context.innerA.view(rows, query.outputSize)          // [T, heads * hd]
         let attended = context.innerB.view(rows, query.outputSize)   // [T, heads * hd]
-        if pass.chunks.count == 1 {
-            // K and V go straight into the cache rows of positions start ..< start + T
-            // (q, k and v in one fork/join when T = 1).
+        // One sequence with a float32 cache: K and V go straight into the cache rows of
+        // positions start ..< start + T. Otherwise they are projected for every row at once,
+        // then each chunk's rows are stored in its slot (rounded to f16 there if so kept).
+        let direct = pass.chunks.count == 1 && cache.type == .f32
+        let keys: MatrixView, values: MatrixView  // [T, kvHeads * hd]
+        if direct {
             let chunk = pass.chunks[0]
-            let keys = MatrixView(cache.keys(layer: layer, slot: chunk.slot) + chunk.start * width, rows: rows, columns: width)
-            let values = MatrixView(cache.values(layer: layer, slot: chunk.slot) + chunk.start * width,
-                                    rows: rows, columns: width)
-            ColumnParallelLinear.forwardFused(h, (query, q), (key, keys), (value, values), context: context)
-            rotate(q, heads: layout.heads, pass: pass)
-            rotate(keys, heads: layout.kvHeads, pass: pass)
+            keys = MatrixView(cache.keys(layer: layer, slot: chunk.slot) + chunk.start * width, rows: rows, columns: width)
+            values = MatrixView(cache.values(layer: layer, slot: chunk.slot) + chunk.start * width, rows: rows,
+                                columns: width)
         } else {
-            query.forward(h, into: q, context: context)
-            rotate(q, heads: layout.heads, pass: pass)
-            // Several sequences: project every row at once, then copy each chunk's rows into its slot.
-            let keys = context.keys.view(rows, width), values = context.values.view(rows, width)  // [T, kvHeads * hd]
-            key.forward(h, into: keys, context: context)
-            value.forward(h, into: values, context: context)
-            rotate(keys, heads: layout.kvHeads, pass: pass)
+            keys = context.keys.view(rows, width)
+            values = context.values.view(rows, width)
+        }
+        ColumnParallelLinear.forwardFused(h, (query, q), (key, keys), (value, values), context: context)
+        rotate(q, heads: layout.heads, pass: pass)
+        rotate(keys, heads: layout.kvHeads, pass: pass)
+        if !direct {
             for (chunk, first) in zip(pass.chunks, pass.firstRows) {
-                let count = chunk.tokens.count * width
-                (cache.keys(layer: layer, slot: chunk.slot) + chunk.start * width).update(from: keys.row(first), count: count)
-                (cache.values(layer: layer, slot: chunk.slot) + chunk.start * width)
-                    .update(from: values.row(first), count: count)
+                cache.store(keys: keys.row(first), values: values.row(first), count: chunk.tokens.count, layer: layer,
+                            slot: chunk.slot, start: chunk.start)
             }
         }
         // Every chunk's K/V is in the cache before any chunk attends (consecutive chunks of one
         // sequence in one pass see each other's keys).
         for (chunk, first) in zip(pass.chunks, pass.firstRows) {
-            Attention.causal(queries: q.row(first), keys: cache.keys(layer: layer, slot: chunk.slot),
-                             values: cache.values(layer: layer, slot: chunk.slot), output: attended.row(first),
-                             tokens: chunk.tokens.count, startPosition: chunk.start, layout: layout, pool: context.pool)
+            attend(q.row(first), into: attended.row(first), chunk: chunk, cache: cache, layer: layer, context: context)
         }
         return try output.forward(attended, into: out, context: context)
+    }
+
+    /// `chunk`'s queries `[tokens, heads * hd]` attend to its slot of cache layer `layer`, with
+    /// `context.attentionKernel` (the tiled kernel when `scores` meets an f16 cache).
+    private func attend(_ queries: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>,
+                        chunk: SequenceChunk, cache: KVCache, layer: Int, context: InferenceContext) {
+        let tokens = chunk.tokens.count
+        var kernel = context.attentionKernel
+        if kernel == .scores {
+            guard cache.type != .f32 else {
+                Attention.causal(queries: queries, keys: cache.keys(layer: layer, slot: chunk.slot),
+                                 values: cache.values(layer: layer, slot: chunk.slot), output: output, tokens: tokens,
+                                 startPosition: chunk.start, layout: layout, pool: context.pool)
+                return
+            }
+            kernel = AttentionKernel.fastest
+        }
+        let scratch = context.attention.reserve(Attention.tiledScratchCount(
+            tokens: tokens, startPosition: chunk.start, layout: layout, type: cache.type,
+            threads: context.pool.threadCount))
+        Attention.tiled(queries: queries, keys: cache.cachedKeys(layer: layer, slot: chunk.slot),
+                        values: cache.cachedValues(layer: layer, slot: chunk.slot), output: output, tokens: tokens,
+                        startPosition: chunk.start, layout: layout, pool: context.pool, scratch: scratch, kernel: kernel)
     }
 
     /// RoPE on `[T, heads, headDim]` rows at the pass's positions (nothing with learned positions).

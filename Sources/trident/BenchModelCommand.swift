@@ -12,6 +12,7 @@ struct BenchModelCommand: ParsableCommand, RunsRanks {
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var parallel: ParallelOptions
+    @OptionGroup var kvCache: KVCacheOptions
     @OptionGroup var logging: LoggingOptions
 
     @Option(parsing: .unconditional, help: "Prompt length of each sequence.")
@@ -40,11 +41,12 @@ struct BenchModelCommand: ParsableCommand, RunsRanks {
     }
 
     func run() throws {
-        var session = ParallelSession(model: model, parallel: parallel, capacity: promptTokens + decodeTokens + 1)
+        var session = ParallelSession(model: model, parallel: parallel, capacity: promptTokens + decodeTokens + 1,
+                                        kvType: kvCache.kvType)
         session.slotsPerReplica = (prompts + parallel.dp - 1) / parallel.dp
         let parameters = BenchParameters(promptTokens: promptTokens, decodeTokens: decodeTokens, prompts: prompts,
                                          repetitions: repetitions, schedule: schedule)
-        let json = self.json, parallel = self.parallel, modelPath = model.model
+        let json = self.json, parallel = self.parallel, modelPath = model.model, kvType = kvCache.kvType
         let threads = model.threadsPerRank(ranksOnThisMachine: parallel.worldSize)
         let progress = ProgressLine(enabled: !json)
         progress.loading(modelPath, ranks: parallel.worldSize)
@@ -54,9 +56,10 @@ struct BenchModelCommand: ParsableCommand, RunsRanks {
                 progress.note(String(format: "repetition %d/%d: prefill %.3f s, decode %.3f s", repetition,
                                      parameters.repetitions, prefill, decode))
             }
-            let report = BenchModelReport(parallel: parallel, placement: runner.placement, threads: threads,
+            var report = BenchModelReport(parallel: parallel, placement: runner.placement, threads: threads,
                                           parameters: parameters, measured: measured,
                                           groupsInFlight: parameters.groups(runner).count)
+            report.kvType = kvType
             print(json ? try report.jsonLine() : report.text(model: modelPath))
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import TridentEngine
+import TridentKernels
 
 /// The output of `trident bench model` (JSON field names are a contract; `plan --measure`
 /// reads `tp`, the two rates, `peak_rss_bytes` and `ranks[].communication_share`).
@@ -9,6 +10,8 @@ struct BenchModelReport {
     let threads: Int
     let parameters: BenchParameters
     let measured: BenchParameters.Measured
+    /// How the KV cache stored keys and values.
+    var kvType: KVCacheType = .f32
 
     /// Aggregate prompt tokens per second over all sequences.
     var prefillRate: Double { Double(parameters.prompts * parameters.promptTokens) / measured.prefillSeconds }
@@ -43,7 +46,7 @@ struct BenchModelReport {
             "tp": parallel.tp, "pp": parallel.pp, "dp": parallel.dp, "world_size": parallel.worldSize,
             "pipeline_layers": placement.partition.description, "threads_per_rank": threads,
             "prompts": parameters.prompts, "prompt_tokens": parameters.promptTokens,
-            "decode_tokens": parameters.decodeTokens,
+            "decode_tokens": parameters.decodeTokens, "kv_type": kvType.rawValue,
             "prefill_tokens_per_second": prefillRate, "decode_tokens_per_second": decodeRate,
             "micro_batches_per_step": microBatchesPerStep, "predicted_bubble": predictedBubble,
             "schedule": schedule.rawValue,
@@ -63,7 +66,7 @@ struct BenchModelReport {
         var lines = [
             "model: \(model)",
             "ranks: tp=\(parallel.tp) pp=\(parallel.pp) dp=\(parallel.dp), stage blocks \(placement.partition), "
-                + "\(threads) thread(s) per rank",
+                + "\(threads) thread(s) per rank, \(kvType) KV cache",
             String(format: "prefill: %.1f tokens/s (%d x %d-token prompts)", prefillRate, parameters.prompts,
                    parameters.promptTokens),
             String(format: "decode:  %.1f tokens/s (%d sequences x %d tokens)", decodeRate, parameters.prompts,

@@ -11,6 +11,7 @@ struct GenerateCommand: ParsableCommand, RunsRanks {
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var parallel: ParallelOptions
+    @OptionGroup var kvCache: KVCacheOptions
     @OptionGroup var logging: LoggingOptions
     @OptionGroup var sampling: SamplingOptions
 
@@ -44,7 +45,8 @@ struct GenerateCommand: ParsableCommand, RunsRanks {
             return try copy.run()
         }
         if let promptsFile { return try runMany(promptsFile) }
-        let session = ParallelSession(model: model, parallel: parallel, capacity: ParallelSession.defaultCapacity)
+        let session = ParallelSession(model: model, parallel: parallel, capacity: ParallelSession.defaultCapacity,
+                                        kvType: kvCache.kvType)
         let json = self.json, prompt = self.prompt!, chat = self.chat, sampling = self.sampling, path = model.model
         let progress = ProgressLine(enabled: !json)
         progress.loading(path, ranks: parallel.worldSize)
@@ -74,7 +76,8 @@ struct GenerateCommand: ParsableCommand, RunsRanks {
         // A byte-level BPE prompt has at most one token per byte; a chat template adds an unknown amount.
         let capacity = chat ? ParallelSession.defaultCapacity
             : min(ParallelSession.defaultCapacity, longest + sampling.maxTokens + 2)
-        var session = ParallelSession(model: model, parallel: parallel, capacity: capacity)
+        var session = ParallelSession(model: model, parallel: parallel, capacity: capacity,
+                                        kvType: kvCache.kvType)
         session.slotsPerReplica = min(maxSequences, (prompts.count + parallel.dp - 1) / parallel.dp)
         let json = self.json, chat = self.chat, sampling = self.sampling, path = model.model
         let progress = ProgressLine(enabled: !json)

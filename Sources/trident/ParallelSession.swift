@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TridentCollectives
 import TridentEngine
+import TridentKernels
 import TridentLauncher
 import TridentModel
 
@@ -26,6 +27,8 @@ struct ParallelSession {
     static let defaultCapacity = 8192
     /// Sequences each data-parallel replica holds at once.
     var slotsPerReplica = 1
+    /// How the KV cache stores keys and values.
+    var kvType: KVCacheType = .f32
 
     /// Runs `drive` with the driver's runner. - Returns: its result in the process holding world
     /// rank 0 (nil in worker processes and in a launching parent process).
@@ -92,7 +95,7 @@ struct ParallelSession {
         let runtime = try RankRuntime.load(path: model.model, world: world, layout: parallel.layout(),
                                            pipelineLayers: parallel.pipelineLayers,
                                            threads: model.threadsPerRank(ranksOnThisMachine: ranksHere),
-                                           capacity: capacity, slotsPerReplica: slotsPerReplica)
+                                           capacity: capacity, slotsPerReplica: slotsPerReplica, kvType: kvType)
         guard world.rank == 0 else {
             let limit = Self.testKillSteps(rank: world.rank) ?? .max
             if try !WorkerLoop.run(runtime, forwardStepLimit: limit) { _exit(9) }

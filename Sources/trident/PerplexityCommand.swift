@@ -11,6 +11,7 @@ struct PerplexityCommand: ParsableCommand, RunsRanks {
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var parallel: ParallelOptions
+    @OptionGroup var kvCache: KVCacheOptions
     @OptionGroup var logging: LoggingOptions
 
     @Option(name: [.long, .customShort("f")], help: "Text file to score (UTF-8).")
@@ -34,7 +35,8 @@ struct PerplexityCommand: ParsableCommand, RunsRanks {
         guard tokens.count >= 2 * context else {
             throw ExitMessage("--file: '\(file)' has \(tokens.count) tokens; --context \(context) needs at least \(2 * context)")
         }
-        var session = ParallelSession(model: model, parallel: parallel, capacity: context)
+        var session = ParallelSession(model: model, parallel: parallel, capacity: context,
+                                        kvType: kvCache.kvType)
         // Chunks are independent: two per stage in each step keep every pipeline stage busy.
         session.slotsPerReplica = parallel.pp > 1 ? 2 * parallel.pp : 1
         let json = self.json, context = self.context

@@ -14,6 +14,7 @@ struct ServeCommand: ParsableCommand, RunsRanks {
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var parallel: ParallelOptions
+    @OptionGroup var kvCache: KVCacheOptions
     @OptionGroup var logging: LoggingOptions
 
     @Option(help: "Address to listen on.")
@@ -31,7 +32,7 @@ struct ServeCommand: ParsableCommand, RunsRanks {
     @Option(parsing: .unconditional, help: "Most requests waiting for a sequence slot; more get 429.")
     var maxQueue = 64
 
-    @Option(help: "KV-cache budget per replica (e.g. 2GB, 512MiB): a request reserves its prompt plus max_tokens positions; requests that do not fit wait.")
+    @Option(help: "KV-cache budget per replica (e.g. 2GB, 512MiB; an f16 cache holds twice the positions): a request reserves its prompt plus max_tokens positions; requests that do not fit wait.")
     var kvCacheMemory = "2GB"
 
     @Option(help: "Model name for /v1/models and the requests' 'model' (default: the file name without .gguf).")
@@ -67,7 +68,8 @@ struct ServeCommand: ParsableCommand, RunsRanks {
     }
 
     func run() throws {
-        var session = ParallelSession(model: model, parallel: parallel, capacity: context)
+        var session = ParallelSession(model: model, parallel: parallel, capacity: context,
+                                        kvType: kvCache.kvType)
         session.slotsPerReplica = maxSequences
         guard try drivesHere() else {
             // A worker rank leaves SIGTERM/SIGINT (forwarded by the launcher or mpirun) to rank 0,
@@ -94,10 +96,10 @@ struct ServeCommand: ParsableCommand, RunsRanks {
         let drainTimeout = configuration.drainTimeout
         let signals = SignalDrain.install { engine.drain(timeout: drainTimeout) }
         defer { signals.cancel() }
-        let bytes = try ByteSize.parse(kvCacheMemory, option: "--kv-cache-memory")
+        let bytes = try ByteSize.parse(kvCacheMemory, option: "--kv-cache-memory"), kvType = kvCache.kvType
         do {
             _ = try session.run { runner in
-                let budget = KVBlockBudget(bytes: bytes, configuration: runner.configuration)
+                let budget = KVBlockBudget(bytes: bytes, configuration: runner.configuration, type: kvType)
                 let scheduler = Scheduler(runner: runner, tokenizer: tokenizer,
                                           budget: KVBlockBudget(blockSize: budget.blockSize,
                                                                 totalBlocks: budget.totalBlocks * runner.placement.layout.data))
