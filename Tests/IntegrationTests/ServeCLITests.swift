@@ -33,7 +33,7 @@ struct ServeCLITests {
     static func complete(_ port: Int, _ i: Int) throws -> Outcome {
         let (status, json) = try post(port, ["prompt": prompts[i], "max_tokens": 12 + i % 7, "temperature": 0])
         return Outcome(status: status, text: text(json),
-                       completionTokens: (json["usage"] as? [String: Int])?["completion_tokens"] ?? 0)
+                       completionTokens: (json["usage"] as? [String: Any])?["completion_tokens"] as? Int ?? 0)
     }
 
     static func post(_ port: Int, _ json: [String: Any]) throws -> (Int, [String: Any]) {
