@@ -111,7 +111,7 @@ cat "$log0" "$log1"
 grep -q "restart 1 of at most 2: rank 1 was killed by signal 9 (SIGKILL) on node 1 .*world size 2 -> 1" "$log0" \
   || fail "restart 1 not logged with its reason and world sizes"
 grep -q "layout --tp 1 --pp 1 --dp 1" "$log0" || fail "the shrunk layout was not printed"
-grep -q "resumed from .*saved on --tp 1 --pp 1 --dp 2, now --tp 1 --pp 1 --dp 1" "$log0" || fail "the resume did not log the old and new layouts"
+grep -q "resumed from .*saved on --tp 1 --pp 1 --dp 2 --zero 0, now --tp 1 --pp 1 --dp 1" "$log0" || fail "the resume did not log the old and new layouts"
 if grep -q "round 2:" "$log0"; then
   grep -q "restart 2 of at most 2: rank 0 was killed by signal 9 (SIGKILL) on node 0 .*world size 1 -> 2" "$log0" \
     || fail "restart 2 not logged with node 1 admitted"
