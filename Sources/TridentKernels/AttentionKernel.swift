@@ -90,16 +90,7 @@ enum NarrowLanes: AttentionLanes {
 
     @inline(__always)
     static func scale(_ x: UnsafeMutablePointer<Float>, by factor: Float, _ count: Int) {
-        let f = F8(repeating: factor)
-        var i = 0
-        while i + 8 <= count {
-            store8(load8(x + i) * f, x + i)
-            i += 8
-        }
-        while i < count {
-            x[i] *= factor
-            i += 1
-        }
+        VectorKernels.scale(x, by: factor, count: count)
     }
 }
 

@@ -150,20 +150,15 @@ public final class ZeroBuckets {
     /// - Throws: the first `CollectiveError` of any bucket (every bucket is still waited for).
     public func finish() throws -> Duration {
         markAllReady()
-        let clock = ContinuousClock()
-        let began = clock.now
-        var failure: (any Error)?
-        for handle in handles {
-            do { try handle.wait() } catch { if failure == nil { failure = error } }
+        let pending = handles
+        defer {
+            lastCommunicationTime = busy.take()
+            handles = []
+            nextToStart = 0
+            ready = [Bool](repeating: false, count: ready.count)
+            missing = partition.buckets.map(\.members.count)
         }
-        let exposed = clock.now - began
-        lastCommunicationTime = busy.take()
-        handles = []
-        nextToStart = 0
-        ready = [Bool](repeating: false, count: ready.count)
-        missing = partition.buckets.map(\.members.count)
-        if let failure { throw failure }
-        return exposed
+        return try pending.waitAll()
     }
 
     /// All-gathers the parameters after this replica updated its owned elements: bucket by

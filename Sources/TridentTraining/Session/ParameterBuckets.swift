@@ -126,20 +126,15 @@ public final class ParameterBuckets {
     /// - Throws: the first `CollectiveError` of any bucket (every bucket is still waited for).
     public func finish() throws -> Duration {
         markAllReady()
-        let clock = ContinuousClock()
-        let began = clock.now
-        var failure: (any Error)?
-        for handle in handles {
-            do { try handle.wait() } catch { if failure == nil { failure = error } }
+        let pending = handles
+        defer {
+            lastCommunicationTime = busy.take()
+            handles = []
+            nextToStart = 0
+            ready = [Bool](repeating: false, count: ready.count)
+            missing = bucketParameters.map(\.count)
         }
-        let exposed = clock.now - began
-        lastCommunicationTime = busy.take()
-        handles = []
-        nextToStart = 0
-        ready = [Bool](repeating: false, count: ready.count)
-        missing = bucketParameters.map(\.count)
-        if let failure { throw failure }
-        return exposed
+        return try pending.waitAll()
     }
 }
 
