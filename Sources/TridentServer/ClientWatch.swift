@@ -49,26 +49,30 @@ extension OpenAIServer {
     /// Reads the body of `request` (at most `bodyLimit` bytes) as a JSON object and runs
     /// `handle` with it while watching the connection: when the client closes it before the
     /// answer is ready, `watch` fires (the handler registers what to cancel). The connection is
-    /// closed after the answer (the watch consumed the rest of its input), and the answer says so.
-    /// - Throws: `APIError` 413 past the limit, 400 for a body that is not a JSON object.
+    /// closed after the answer, an error answer included (the watch consumed the rest of its
+    /// input), and the answer says so: a client that reused it would see it drop.
+    /// Errors are answered as `answering` does (413 past the limit, 400 for a body that is not a
+    /// JSON object, or whatever `handle` throws).
     func watchingClient(_ request: Request,
-                        _ handle: (RequestFields, ClientWatch) async throws -> Response) async throws -> Response {
-        let limit = configuration.bodyLimit
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
-            throw APIError.tooLarge(limit: limit)
-        }
-        let watch = ClientWatch()
-        var response = try await request.body.consumeWithInboundCloseHandler { body in
-            let buffer: ByteBuffer
-            do {
-                buffer = try await body.collect(upTo: limit)
-            } catch {
+                        _ handle: (RequestFields, ClientWatch) async throws -> Response) async -> Response {
+        var response = await answering {
+            let limit = configuration.bodyLimit
+            if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
                 throw APIError.tooLarge(limit: limit)
             }
-            defer { watch.disarm() }
-            return try await handle(try RequestFields(body: Array(buffer.readableBytesView)), watch)
-        } onInboundClosed: {
-            watch.close()
+            let watch = ClientWatch()
+            return try await request.body.consumeWithInboundCloseHandler { body in
+                let buffer: ByteBuffer
+                do {
+                    buffer = try await body.collect(upTo: limit)
+                } catch {
+                    throw APIError.tooLarge(limit: limit)
+                }
+                defer { watch.disarm() }
+                return try await handle(try RequestFields(body: Array(buffer.readableBytesView)), watch)
+            } onInboundClosed: {
+                watch.close()
+            }
         }
         response.headers[.connection] = "close"
         return response

@@ -4,8 +4,8 @@ import TridentEngine
 
 extension OpenAIServer {
     /// `POST /v1/chat/completions`.
-    func chat(_ request: Request) async throws -> Response {
-        try await watchingClient(request) { fields, watch in try await chat(fields, watch: watch) }
+    func chat(_ request: Request) async -> Response {
+        await watchingClient(request) { fields, watch in try await chat(fields, watch: watch) }
     }
 
     private func chat(_ fields: RequestFields, watch: ClientWatch) async throws -> Response {

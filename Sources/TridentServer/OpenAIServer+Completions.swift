@@ -4,8 +4,8 @@ import TridentEngine
 
 extension OpenAIServer {
     /// `POST /v1/completions`.
-    func completions(_ request: Request) async throws -> Response {
-        try await watchingClient(request) { fields, watch in try await completions(fields, watch: watch) }
+    func completions(_ request: Request) async -> Response {
+        await watchingClient(request) { fields, watch in try await completions(fields, watch: watch) }
     }
 
     private func completions(_ fields: RequestFields, watch: ClientWatch) async throws -> Response {

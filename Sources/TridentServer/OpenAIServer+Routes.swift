@@ -12,8 +12,8 @@ extension OpenAIServer {
         }
         let v1 = router.group("v1").add(middleware: APIKeyMiddleware(key: configuration.apiKey))
         v1.get("models") { _, _ in self.models() }
-        v1.post("completions") { request, _ in await self.answering { try await self.completions(request) } }
-        v1.post("chat/completions") { request, _ in await self.answering { try await self.chat(request) } }
+        v1.post("completions") { request, _ in await self.completions(request) }
+        v1.post("chat/completions") { request, _ in await self.chat(request) }
         return router
     }
 

@@ -88,6 +88,27 @@ struct HostileRequestTests {
         #expect(ok.status == 200)
     }
 
+    @Test("an error answer to a kept-alive request says Connection: close, as the server then closes it")
+    func errorAnswerClosesConnection() async throws {
+        let server = try await TestServer.start()
+        defer { server.stop() }
+        let port = server.port
+        let bodies: [(String, String, Int)] = [
+            ("/v1/completions", "{\"prompt\": \"hi\", \"max_tokens\": 0}", 400),
+            ("/v1/completions", "{\"prompt\": \"hi\", \"top_p\": 2}", 400),
+            ("/v1/chat/completions", "{\"messages\": [{\"role\": \"wizard\", \"content\": \"hi\"}]}", 400),
+            ("/v1/completions", "{\"model\": \"gpt-9\", \"prompt\": \"hi\"}", 404),
+            ("/v1/completions", "{\"prompt\": \"hi\", \"max_tokens\": 2}", 200),
+        ]
+        for (path, body, expected) in bodies {
+            // No `Connection: close` from the client: only the server's header tells it not to reuse.
+            let head = "POST \(path) HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
+            let reply = try await offPool { try RawHTTP.exchange(port: port, raw: Array((head + body).utf8), timeout: 30) }
+            #expect(reply.status == expected, "\(body): \(reply.status) \(reply.text.prefix(200))")
+            #expect(reply.headers["connection"]?.lowercased() == "close", "\(body): headers \(reply.headers)")
+        }
+    }
+
     @Test("connection-level abuse: a body over the limit gets 413, a lying Content-Length and a slow client do not hang the server")
     func connectionAbuse() async throws {
         let server = try await TestServer.start()
