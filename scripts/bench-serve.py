@@ -45,8 +45,10 @@ def one_request(url, model, prompt, max_tokens, ignore_eos=False):
         chunk = json.loads(line[6:])
         if chunk.get("usage"):
             usage_tokens = chunk["usage"]["completion_tokens"]
+        # One event per sampled token, its text empty for a special token (e.g. an end-of-turn
+        # token passed over by ignore_eos); a last chunk that only carries finish_reason is no token.
         for choice in chunk.get("choices", []):
-            if choice.get("text"):
+            if choice.get("text") or choice.get("finish_reason") is None:
                 arrivals.append(time.perf_counter())
     connection.close()
     tokens = usage_tokens if usage_tokens is not None else len(arrivals)

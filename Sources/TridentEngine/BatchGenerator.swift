@@ -51,13 +51,15 @@ public final class BatchGenerator {
         for (i, request) in requests.enumerated() { index[try scheduler.enqueue(request)] = i }
         var results = [GenerationResult?](repeating: nil, count: requests.count)
         while scheduler.hasWork {
-            for event in try scheduler.step() {
-                switch event {
-                case let .output(id, output):
-                    if !output.text.isEmpty { onText(index[id]!, output.text) }
-                case let .finished(id, result):
-                    results[index[id]!] = result
-                    onFinish(index[id]!, result)
+            try scheduler.step { events in
+                for event in events {
+                    switch event {
+                    case let .output(id, output):
+                        if !output.text.isEmpty { onText(index[id]!, output.text) }
+                    case let .finished(id, result):
+                        results[index[id]!] = result
+                        onFinish(index[id]!, result)
+                    }
                 }
             }
         }

@@ -122,11 +122,22 @@ public final class Scheduler {
     /// - Returns: the tokens, text and finished results this step produced, in slot order.
     /// - Throws: the runner's errors; the scheduler is unusable afterwards.
     public func step() throws -> [SchedulerEvent] {
+        var produced: [SchedulerEvent] = []
+        try step { produced = $0 }
+        return produced
+    }
+
+    /// `step()`, handing the collected step's events to `deliver` before the next step is
+    /// submitted: a runner computes (part of) a step inside `submit`, so a caller that streams
+    /// tokens would otherwise send each one a whole step late.
+    /// - Parameter deliver: called once, on this thread, with the events (possibly none).
+    public func step(delivering deliver: ([SchedulerEvent]) -> Void) throws {
         var events: [SchedulerEvent] = []
         if let step = outstanding[group] {
             outstanding[group] = nil
             events = try collect(step)
         }
+        deliver(events)
         for slot in groups[group] {
             if let entry = running[slot], cancelled.remove(entry.id) != nil { free(slot) }
         }
@@ -139,7 +150,6 @@ public final class Scheduler {
             outstanding[group] = step
         }
         group = (group + 1) % groups.count
-        return events
     }
 
     private func collect(_ step: Step) throws -> [SchedulerEvent] {

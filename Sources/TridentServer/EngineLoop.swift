@@ -184,8 +184,8 @@ public final class EngineLoop: @unchecked Sendable {
                 }
                 if work.drainExpired { break }
                 if scheduler.hasWork {
-                    let events = try scheduler.step()
-                    deliver(events, tickets: &tickets, ids: &ids, streams: &streams)
+                    // Delivered before the next step runs, so each token streams as it is sampled.
+                    try scheduler.step { events in deliver(events, tickets: &tickets, ids: &ids, streams: &streams) }
                     wentIdle = !scheduler.hasWork
                 }
                 // Statistics (a collective) only between steps with nothing outstanding: as soon

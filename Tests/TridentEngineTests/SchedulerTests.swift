@@ -53,6 +53,25 @@ struct SchedulerTests {
         }
     }
 
+    @Test("step(delivering:) hands a step's events over before the next step is submitted")
+    func deliversBeforeSubmitting() throws {
+        let (runner, tokenizer) = try Fixture.runner(slots: 2)
+        let scheduler = Scheduler(runner: runner, tokenizer: tokenizer)
+        for first in [Int32(45), 50] { _ = try scheduler.enqueue(Self.request(first, maxTokens: 4)) }
+        var calls = 0, deliveries = 0
+        while scheduler.hasWork {
+            calls += 1
+            let submittedBefore = runner.stepSizes.count
+            try scheduler.step { events in
+                deliveries += 1
+                // Call n collects step n - 1: no step beyond it may have been submitted yet.
+                #expect(runner.stepSizes.count == submittedBefore, "call \(calls): \(events.count) events")
+                #expect(calls == 1 || !events.isEmpty, "call \(calls) collected a step with tokens")
+            }
+        }
+        #expect(deliveries == calls && calls > 4)
+    }
+
     @Test("cancelling a waiting and a running request: no more events for them, their slot serves the next")
     func cancellation() throws {
         let (runner, tokenizer) = try Fixture.runner(slots: 1)
