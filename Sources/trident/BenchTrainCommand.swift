@@ -22,6 +22,7 @@ struct BenchTrainCommand: ParsableCommand, RunsRanks {
     @OptionGroup var pipeline: PipelineTrainingOptions
     @OptionGroup var zero: ZeroOptions
     @OptionGroup var recomputation: RecomputeOptions
+    @OptionGroup var tensorOverlap: TensorOverlapOptions
     @OptionGroup var logging: LoggingOptions
 
     @Option(parsing: .unconditional, help: "Tokens per sequence.")
@@ -59,6 +60,7 @@ struct BenchTrainCommand: ParsableCommand, RunsRanks {
         setup.pipelineSchedule = pipeline.schedule
         setup.zeroStage = zero.zero
         setup.recompute = recomputation.recompute
+        setup.tensorOverlap = tensorOverlap.overlap
         let steps = self.steps, warmup = warmupSteps, schedule = pipeline.schedule, stages = parallel.pp
         let accumulate = self.accumulate, chunks = pipeline.virtualStages, tracePath = trace
         let summary = try TrainingRanks(model: model, parallel: parallel).run { world, ranksHere -> TrainSummaryLine? in

@@ -27,6 +27,7 @@ struct TrainCommand: ParsableCommand, RunsRanks {
     @OptionGroup var pipeline: PipelineTrainingOptions
     @OptionGroup var zero: ZeroOptions
     @OptionGroup var recomputation: RecomputeOptions
+    @OptionGroup var tensorOverlap: TensorOverlapOptions
     @OptionGroup var training: TrainingOptions
     @OptionGroup var checkpoint: CheckpointOptions
     @OptionGroup var logging: LoggingOptions
@@ -56,6 +57,7 @@ struct TrainCommand: ParsableCommand, RunsRanks {
         setup.pipelineSchedule = pipeline.schedule
         setup.zeroStage = zero.zero
         setup.recompute = recomputation.recompute
+        setup.tensorOverlap = tensorOverlap.overlap
         let steps = training.steps, json = self.json, tracePath = trace
         let checkpoint = self.checkpoint, source = setup.source, tokens = setup.tokens
         let summary = try TrainingRanks(model: model, parallel: parallel).run { world, ranksHere -> String? in
@@ -147,6 +149,8 @@ struct TrainingSetup: @unchecked Sendable {
     var randomSeed: UInt64? = nil
     /// Activation recomputation on every model chunk (`--recompute`).
     var recompute = false
+    /// Tensor-group all-reduces overlapped with computation (`--tp-comm-overlap`).
+    var tensorOverlap = false
 
     /// Reads and checks the model, the layout and the data; one-line errors.
     static func prepare(model: ModelOptions, parallel: ParallelOptions, training: TrainingOptions,
@@ -215,7 +219,8 @@ struct TrainingSetup: @unchecked Sendable {
     /// This rank's groups, model shard and session. Every rank of `world` must call this.
     func makeRank(world: any Communicator, ranksHere: Int) throws -> TrainingRank {
         let stages = stageBlocks, chunks = virtualStages, ranks = layout.pipeline, recompute = self.recompute
-        return try TrainingRank(world: world, layout: layout, configuration: configuration, tokens: tokens,
+        let overlap = tensorOverlap && layout.tensor > 1 ? TensorParallelOverlap() : nil
+        let rank = try TrainingRank(world: world, layout: layout, configuration: configuration, tokens: tokens,
                                 threads: threadsOption.threadsPerRank(ranksOnThisMachine: ranksHere),
                                 pipelineSchedule: pipelineSchedule, zero: zeroStage) { groups, pool in
             let rank = groups.coordinates.pipeline
@@ -224,10 +229,13 @@ struct TrainingSetup: @unchecked Sendable {
                 let model = try TrainingModelLoader.load(source: source, configuration: modelConfiguration,
                                                          randomSeed: randomSeed, groups: groups, pool: pool, stage: stage)
                 model.recomputeActivations = recompute
+                model.tensorOverlap = overlap
                 return model
             }
             if models.count == 1 { return models[0] }
             return ChunkedStageModel(chunks: models)
         }
+        rank.session.tensorOverlap = overlap
+        return rank
     }
 }

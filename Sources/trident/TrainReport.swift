@@ -39,10 +39,13 @@ struct TrainRankReport: Encodable {
     var pipeline: PipelineRankReport? = nil
     /// Bytes of AdamW moments this rank holds (about 1/--dp of them with --zero 1).
     var optimizerStateBytes: Int = 0
+    /// Tensor-group all-reduce seconds run while the rank computed (`--tp-comm-overlap`).
+    var hiddenTensorCommunicationSeconds: Double = 0
 
     enum CodingKeys: String, CodingKey {
         case exposedCommunicationSeconds = "exposed_communication_seconds"
         case optimizerStateBytes = "optimizer_state_bytes"
+        case hiddenTensorCommunicationSeconds = "hidden_tensor_communication_seconds"
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -50,6 +53,7 @@ struct TrainRankReport: Encodable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(exposedCommunicationSeconds, forKey: .exposedCommunicationSeconds)
         try container.encode(optimizerStateBytes, forKey: .optimizerStateBytes)
+        try container.encode(hiddenTensorCommunicationSeconds, forKey: .hiddenTensorCommunicationSeconds)
         try pipeline?.encode(to: encoder)
     }
 }

@@ -63,10 +63,10 @@ final class TrainingRank {
 
     /// Every rank's report line, in world-rank order, on every rank (a collective over the world).
     func gatherRankReports() throws -> [TrainRankReport] {
-        let fields = 8
+        let fields = 9
         let mine = [Double(ProcessMemory.peakResidentBytes()), totals.seconds, totals.communication, totals.exposed,
                     totals.idleFraction, Double(totals.peakSavedMicroBatches), Double(totals.peakSavedBytes),
-                    Double(session.optimizer.stateBytes)]
+                    Double(session.optimizer.stateBytes), totals.hiddenTensor]
         let all = try groups.world.allGather(mine)
         let pipelined = groups.layout.pipeline > 1
         return (0..<groups.world.size).map { rank in
@@ -75,7 +75,8 @@ final class TrainingRank {
                                       computeSeconds: max(0, v[1] - v[3]), communicationSeconds: v[2], windowSeconds: v[1])
             let stage = PipelineRankReport(idleFraction: pipelined ? v[4] : nil, peakActivationMicroBatches: Int(v[5]),
                                            peakActivationBytes: Int(v[6]))
-            return TrainRankReport(base: base, exposedCommunicationSeconds: v[3], pipeline: stage, optimizerStateBytes: Int(v[7]))
+            return TrainRankReport(base: base, exposedCommunicationSeconds: v[3], pipeline: stage, optimizerStateBytes: Int(v[7]),
+                                   hiddenTensorCommunicationSeconds: v[8])
         }
     }
 }
@@ -87,8 +88,10 @@ struct RankTotals {
     var seconds: Double = 0
     /// Tensor-group collectives plus data-parallel buckets, hidden or not.
     var communication: Double = 0
-    /// Tensor-group collectives plus the unhidden bucket wait.
+    /// Tensor-group collectives not hidden (`--tp-comm-overlap`) plus the unhidden bucket wait.
     var exposed: Double = 0
+    /// Tensor-group all-reduces run while this rank computed (`--tp-comm-overlap`).
+    var hiddenTensor: Double = 0
 
     /// Pipeline phase (forward/backward of every micro-batch) and the compute inside it.
     var pipelineSeconds: Double = 0
@@ -116,6 +119,7 @@ struct RankTotals {
         seconds += stats.seconds
         communication += stats.tensorCommunicationSeconds + stats.dataCommunicationSeconds
         exposed += stats.exposedCommunicationSeconds
+        hiddenTensor += stats.hiddenTensorCommunicationSeconds
     }
 
     var tokensPerSecond: Double { seconds > 0 ? Double(tokens) / seconds : 0 }

@@ -20,6 +20,7 @@ struct PipelineRun: Sendable {
 /// blocks `stageSizes` (nil: balanced), schedule `schedule`, with activation recomputation or not.
 func runPipeline(_ model: ModelConfiguration, tp: Int = 1, pp: Int = 1, dp: Int = 1, stageSizes: [Int]? = nil,
                  schedule: PipelineTrainingSchedule = .oneFOneB, virtualStages: Int = 1, recompute: Bool = false,
+                 tensorOverlap: Bool = false,
                  _ configuration: TrainingConfiguration, tokens: [Int32]) throws -> PipelineRun {
     let layout = try ParallelLayout(tensor: tp, pipeline: pp, data: dp)
     let stages = pp * virtualStages
@@ -36,11 +37,16 @@ func runPipeline(_ model: ModelConfiguration, tp: Int = 1, pp: Int = 1, dp: Int 
             try LlamaTrainingModel(configuration: model, source: .random(seed: 3), group: groups.tensor, pool: pool,
                                    stage: pp > 1 ? TrainingStage.stage(c * pp + stageIndex, of: partition.ranges) : nil)
         }
-        for chunk in chunks { chunk.recomputeActivations = recompute }
+        let overlap = tensorOverlap ? TensorParallelOverlap() : nil
+        for chunk in chunks {
+            chunk.recomputeActivations = recompute
+            chunk.tensorOverlap = overlap
+        }
         var trained: any TrainableModel = chunks[0]
         if virtualStages > 1 { trained = ChunkedStageModel(chunks: chunks) }
         let session = try TrainingSession(model: trained, groups: groups, configuration: configuration, tokens: tokens,
                                           pool: pool, pipelineSchedule: schedule)
+        session.tensorOverlap = overlap
         var stats: [StepStatistics] = []
         while session.completedSteps < configuration.steps { stats.append(try session.step()) }
         var weights: [String: [Float]]? = nil

@@ -38,7 +38,8 @@ extension ColumnParallelLinear {
 
     /// Backward: adds `dW += dyᵀ x` and `db += Σ dy` into the parameters' gradients, writes (or
     /// with `accumulate` adds) `dx = dy W` into `inputGradient`, then, when `reduceInputGradient`,
-    /// applies `copyToRegion`'s backward (all-reduce of `dx` over the group). Projections that read
+    /// applies `copyToRegion`'s backward (all-reduce of `dx` over the group; with `pass.overlap`,
+    /// running while the weight gradient is computed). Projections that read
     /// one input (q, k, v; gate, up) add into one `dx` and reduce once, with the last of them.
     /// Every rank of `pass.group` must call this, in the same order.
     /// - Parameters:
@@ -56,16 +57,26 @@ extension ColumnParallelLinear {
                                      tokens: rows, inFeatures: inputSize, outFeatures: outputSize,
                                      accumulate: accumulate, pool: pass.pool)
         if let sharedHeads, pass.group.size > 1 {
+            // Sums over the group itself: no all-reduce may be in flight meanwhile.
             try sharedGradients(dy, input: x, heads: sharedHeads, pass: pass)
+        } else if reduceInputGradient, let overlap = pass.overlap {
+            // Megatron's async TP: dx's all-reduce runs while the weight gradient is computed.
+            try overlap.allReduce(dx.buffer, group: pass.group) { localGradients(dy, input: x, pass: pass) }
+            return
         } else {
-            LinearBackward.weightGradient(outputGradient: dy.base, input: x.base, weightGradient: weightParameter.gradientBase,
-                                          tokens: rows, inFeatures: inputSize, outFeatures: outputSize, pool: pass.pool)
-            if let biasParameter {
-                LinearBackward.biasGradient(outputGradient: dy.base, biasGradient: biasParameter.gradientBase,
-                                            tokens: rows, outFeatures: outputSize, pool: pass.pool)
-            }
+            localGradients(dy, input: x, pass: pass)
         }
         if reduceInputGradient { try TensorParallelMappings.copyToRegionBackward(dx.buffer, group: pass.group) }
+    }
+
+    /// `dW += dyᵀ x` and `db += Σ dy` into the parameters' gradients (this rank's rows only).
+    private func localGradients(_ dy: ActivationBuffer, input x: ActivationBuffer, pass: TrainingPass) {
+        LinearBackward.weightGradient(outputGradient: dy.base, input: x.base, weightGradient: weightParameter!.gradientBase,
+                                      tokens: dy.rows, inFeatures: inputSize, outFeatures: outputSize, pool: pass.pool)
+        if let biasParameter {
+            LinearBackward.biasGradient(outputGradient: dy.base, biasGradient: biasParameter.gradientBase,
+                                        tokens: dy.rows, outFeatures: outputSize, pool: pass.pool)
+        }
     }
 
     /// This micro-batch's weight (and bias) gradient, summed over the ranks holding each KV head,

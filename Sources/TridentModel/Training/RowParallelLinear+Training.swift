@@ -1,16 +1,26 @@
 import TridentKernels
 
 extension RowParallelLinear {
-    /// Training forward `y = reduceFromRegion(x Wᵀ) + b`. Every rank of `pass.group` must call
-    /// this, in the same order.
+    /// Training forward `y = reduceFromRegion(x Wᵀ) + b` (with `pass.overlap`, in two halves of
+    /// rows, the first half's all-reduce overlapping the second half's product). Every rank of
+    /// `pass.group` must call this, in the same order.
     /// - Parameter x: `[T, localInputs]`, this rank's slice of the input.
     /// - Returns: `y` `[T, outputs]` (the full sum, on every rank) and the context of its backward.
     public func trainingForward(_ x: ActivationBuffer, pass: TrainingPass) throws -> (ActivationBuffer, LinearContext) {
         precondition(x.columns == inputSize && weightParameter != nil, "row-parallel linear is not trainable")
         let y = ActivationBuffer(rows: x.rows, columns: outputSize)   // [T, outputs]
-        LinearForward.forward(input: x.base, weight: weightParameter!.floats, output: y.base, tokens: x.rows,
-                              inFeatures: inputSize, outFeatures: outputSize, pool: pass.pool)
-        try TensorParallelMappings.reduceFromRegion(y.buffer, group: pass.group)
+        if let overlap = pass.overlap, x.rows >= 2 {
+            // The first half's all-reduce runs while the second half is multiplied.
+            try overlap.computeAndReduceInHalves(rows: x.rows, columns: outputSize, output: y.buffer, group: pass.group) { half in
+                LinearForward.forward(input: x.base + half.lowerBound * inputSize, weight: weightParameter!.floats,
+                                      output: y.base + half.lowerBound * outputSize, tokens: half.count,
+                                      inFeatures: inputSize, outFeatures: outputSize, pool: pass.pool)
+            }
+        } else {
+            LinearForward.forward(input: x.base, weight: weightParameter!.floats, output: y.base, tokens: x.rows,
+                                  inFeatures: inputSize, outFeatures: outputSize, pool: pass.pool)
+            try TensorParallelMappings.reduceFromRegion(y.buffer, group: pass.group)
+        }
         if let bias { VectorKernels.addBias(y.base, bias: bias.floats, rows: y.rows, columns: y.columns) }
         return (y, LinearContext(input: x))
     }

@@ -17,15 +17,19 @@ public struct TrainingPass: @unchecked Sendable {
     public let positions: [Int]
     /// Dropout masks of this micro-batch, or nil (no dropout).
     public let dropout: DropoutPlan?
+    /// Overlap of the tensor group's all-reduces with computation, or nil (each all-reduce
+    /// blocks where it is issued).
+    public let overlap: TensorParallelOverlap?
 
     public init(group: any Communicator, pool: ThreadPool, sequences: Int, sequenceLength: Int,
-                dropout: DropoutPlan? = nil) {
+                dropout: DropoutPlan? = nil, overlap: TensorParallelOverlap? = nil) {
         precondition(sequences >= 1 && sequenceLength >= 1)
         self.group = group
         self.pool = pool
         self.sequences = sequences
         self.sequenceLength = sequenceLength
         self.dropout = dropout.flatMap { $0.probability > 0 ? $0 : nil }
+        self.overlap = group.size > 1 ? overlap : nil
         positions = (0 ..< sequences).flatMap { _ in 0 ..< sequenceLength }
     }
 

@@ -28,7 +28,8 @@ extension LlamaTrainingModel {
             ? DropoutPlan(probability: dropoutProbability, random: CounterRandom(seed: dropoutSeed),
                           step: dropoutPosition.step, firstRow: dropoutPosition.firstSequence * length,
                           queryHeads: plan.queryHeads, totalHeads: configuration.headCount) : nil
-        return TrainingPass(group: group, pool: pool, sequences: sequences, sequenceLength: length, dropout: dropout)
+        return TrainingPass(group: group, pool: pool, sequences: sequences, sequenceLength: length, dropout: dropout,
+                            overlap: tensorOverlap)
     }
 
     /// Inputs `[B·L]` (first L of each sequence), targets `[B·L]` (last L) and L, checked.

@@ -41,6 +41,8 @@ public final class LlamaTrainingModel: TrainableModel {
     /// before the block's own backward: the same arithmetic, so the same numbers, for one more
     /// forward of the blocks (and their tensor-group collectives). The head keeps its context.
     public var recomputeActivations = false
+    /// Overlap of the tensor group's all-reduces with computation (`--tp-comm-overlap`), or nil.
+    public var tensorOverlap: TensorParallelOverlap?
     /// Bytes of activations the last `accumulateGradients` saved for its backward (each
     /// buffer once); a pipeline stage reports its own through `StageMicroBatch.savedBytes`.
     public internal(set) var lastSavedActivationBytes = 0

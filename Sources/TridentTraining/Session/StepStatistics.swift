@@ -13,8 +13,10 @@ public struct StepStatistics: Sendable, Equatable {
     public var tokens: Int
     /// Wall-clock seconds of the step on this rank.
     public var seconds: Double
-    /// Seconds this rank spent in tensor-group collectives (all exposed: the layers wait for them).
+    /// Seconds this rank spent in tensor-group collectives.
     public var tensorCommunicationSeconds: Double
+    /// Seconds of them run in the background while this rank computed (`--tp-comm-overlap`).
+    public var hiddenTensorCommunicationSeconds: Double
     /// Seconds the data-parallel buckets' all-reduces ran, hidden behind the backward or not.
     public var dataCommunicationSeconds: Double
     /// Seconds this rank waited for the data-parallel buckets after its backward.
@@ -22,7 +24,7 @@ public struct StepStatistics: Sendable, Equatable {
 
     public init(step: Int, loss: Double, gradientNorm: Double, learningRate: Double, tokens: Int, seconds: Double,
                 tensorCommunicationSeconds: Double = 0, dataCommunicationSeconds: Double = 0,
-                exposedDataCommunicationSeconds: Double = 0) {
+                exposedDataCommunicationSeconds: Double = 0, hiddenTensorCommunicationSeconds: Double = 0) {
         self.step = step
         self.loss = loss
         self.gradientNorm = gradientNorm
@@ -30,12 +32,16 @@ public struct StepStatistics: Sendable, Equatable {
         self.tokens = tokens
         self.seconds = seconds
         self.tensorCommunicationSeconds = tensorCommunicationSeconds
+        self.hiddenTensorCommunicationSeconds = hiddenTensorCommunicationSeconds
         self.dataCommunicationSeconds = dataCommunicationSeconds
         self.exposedDataCommunicationSeconds = exposedDataCommunicationSeconds
     }
 
-    /// Communication this rank waited for: tensor-group collectives plus the unhidden bucket wait.
-    public var exposedCommunicationSeconds: Double { tensorCommunicationSeconds + exposedDataCommunicationSeconds }
+    /// Communication this rank waited for: the tensor-group collectives it did not hide plus the
+    /// unhidden bucket wait.
+    public var exposedCommunicationSeconds: Double {
+        max(0, tensorCommunicationSeconds - hiddenTensorCommunicationSeconds) + exposedDataCommunicationSeconds
+    }
 
     /// Target tokens per second of wall-clock time.
     public var tokensPerSecond: Double { seconds > 0 ? Double(tokens) / seconds : 0 }

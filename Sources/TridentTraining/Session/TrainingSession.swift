@@ -1,5 +1,6 @@
 import TridentCollectives
 import TridentKernels
+import TridentModel
 
 /// Runs optimizer steps of one rank: its model shard, its data-parallel replica's sequences,
 /// AdamW over its parameters.
@@ -53,6 +54,9 @@ public final class TrainingSession {
     public var trace: TraceRecorder? {
         didSet { pipeline?.trace = trace; buckets?.trace = trace; zero?.trace = trace }
     }
+    /// The model's overlap of tensor-group all-reduces (`--tp-comm-overlap`), whose hidden
+    /// seconds each step reports; nil when the model does not overlap them.
+    public var tensorOverlap: TensorParallelOverlap?
     /// Optimizer steps done so far (the next step is `completedSteps + 1`).
     public internal(set) var completedSteps = 0
     /// The activations this rank kept for backward passes at once during the last step.
@@ -124,7 +128,7 @@ public final class TrainingSession {
         let began = clock.now
         let traceBegan = trace?.now() ?? 0
         let timer = groups.tensor as? TimedCommunicator
-        let tensorBefore = timer?.seconds ?? 0
+        let tensorBefore = timer?.seconds ?? 0, hiddenBefore = tensorOverlap?.hiddenSeconds ?? 0
         let step = completedSteps + 1
         let lossSum = try accumulate(step: step)
         let exposed = try span("gradient buckets wait", .allReduce) { try buckets?.finish() ?? zero?.finish() ?? .zero }
@@ -163,7 +167,8 @@ public final class TrainingSession {
                               tensorCommunicationSeconds: (timer?.seconds ?? 0) - tensorBefore,
                               dataCommunicationSeconds: ((buckets?.lastCommunicationTime ?? zero?.lastCommunicationTime ?? .zero)
                                                          + gathered).seconds,
-                              exposedDataCommunicationSeconds: (exposed + gathered).seconds)
+                              exposedDataCommunicationSeconds: (exposed + gathered).seconds,
+                              hiddenTensorCommunicationSeconds: (tensorOverlap?.hiddenSeconds ?? 0) - hiddenBefore)
     }
 
     /// The gradient the optimizer steps parameter `index` with: all of it, or under ZeRO-1 the
