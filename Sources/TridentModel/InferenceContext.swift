@@ -36,9 +36,13 @@ public final class InferenceContext: @unchecked Sendable {
     let attention = ScratchBuffer<Float>()
     /// Which attention kernel the layers use (tests set `.scores` to compare with the first kernel).
     public var attentionKernel: AttentionKernel = .current
+    /// Row-parallel layers of passes of two rows or more compute in two halves of rows, the
+    /// first half's all-reduce running while the second is multiplied (nil: blocking).
+    public var overlap: TensorParallelOverlap?
 
     public init(group: any Communicator, pool: ThreadPool) {
         self.group = group
         self.pool = pool
+        overlap = group.size > 1 && TensorParallelOverlap.requestedForInference ? TensorParallelOverlap() : nil
     }
 }

@@ -41,7 +41,9 @@ public final class RowParallelLinear: Sendable {
     /// Output features (the full width).
     public var outputSize: Int { weight.rows }
 
-    /// Every rank of `context.group` must call this, in the same order.
+    /// Every rank of `context.group` must call this, in the same order. With `context.overlap`
+    /// (and two rows or more) the rows are multiplied in two halves, the first half's
+    /// all-reduce running while the second is multiplied.
     /// - Parameters:
     ///   - x: `[T, localInputs]`, this rank's slice of the input.
     ///   - y: `[T, outputs]` contiguous, receives the full result on every rank.
@@ -51,9 +53,18 @@ public final class RowParallelLinear: Sendable {
     public func forward(_ x: MatrixView, into y: MatrixView, context: InferenceContext) throws -> MatrixView {
         precondition(x.columns == inputSize && y.columns == outputSize && y.rows == x.rows,
                      "row-parallel linear \(outputSize)x\(inputSize): input \(x.rows)x\(x.columns), output \(y.rows)x\(y.columns)")
-        matmul(weight: weight.matrix, input: x.base, output: y.base, tokens: x.rows, pool: context.pool,
-               inputStride: x.stride, outputStride: y.stride)
-        try TensorParallelMappings.reduceFromRegion(y.buffer, group: context.group)
+        if let overlap = context.overlap, x.rows >= 2, y.stride == outputSize {
+            try overlap.computeAndReduceInHalves(rows: y.rows, columns: outputSize, output: y.buffer,
+                                                 group: context.group) { half in
+                matmul(weight: weight.matrix, input: x.base + half.lowerBound * x.stride,
+                       output: y.base + half.lowerBound * y.stride, tokens: half.count, pool: context.pool,
+                       inputStride: x.stride, outputStride: y.stride)
+            }
+        } else {
+            matmul(weight: weight.matrix, input: x.base, output: y.base, tokens: x.rows, pool: context.pool,
+                   inputStride: x.stride, outputStride: y.stride)
+            try TensorParallelMappings.reduceFromRegion(y.buffer, group: context.group)
+        }
         if let bias { VectorKernels.addBias(y.base, bias: bias.floats, rows: y.rows, columns: y.columns) }
         return y
     }

@@ -1,9 +1,9 @@
-import Dispatch
+import Foundation
 import Synchronization
 import TridentCollectives
 
 /// Megatron-style overlap of the tensor group's all-reduces with computation (`train
-/// --tp-comm-overlap`):
+/// --tp-comm-overlap`; for inference prefill, `TRIDENT_TP_COMM_OVERLAP=1`):
 /// - backward of a column-parallel layer: the all-reduce of its input gradient runs while the
 ///   layer's weight gradient is computed (`allReduce(_:group:whileRunning:)`);
 /// - forward of a row-parallel layer: the rows are cut in two, and the first half's all-reduce
@@ -20,6 +20,10 @@ public final class TensorParallelOverlap: @unchecked Sendable {
     private let hidden = Atomic<UInt64>(0)
 
     public init() {}
+
+    /// Whether inference contexts overlap their row-parallel all-reduces: the environment sets
+    /// `TRIDENT_TP_COMM_OVERLAP=1` (launched ranks inherit it).
+    public static let requestedForInference = ProcessInfo.processInfo.environment["TRIDENT_TP_COMM_OVERLAP"] == "1"
 
     deinit { queue.shutdown() }
 
