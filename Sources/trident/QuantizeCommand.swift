@@ -8,15 +8,17 @@ struct QuantizeCommand: ParsableCommand {
         commandName: "quantize",
         abstract: "Re-encode a model's weights as a smaller GGUF file (llama.cpp's types and Q4_K_M / Q5_K_M mixes).",
         discussion: """
-        IN is a GGUF file of any type Trident reads, or a training checkpoint (a --save
-        directory or one of its step-N directories), merged first. Every weight matrix is decoded to f32 and
+        IN is a GGUF file of any type Trident reads, a Hugging Face directory (llama, mistral or
+        qwen2: config.json, safetensors, tokenizer.json; converted as convert_hf_to_gguf.py
+        does) or a training checkpoint (a --save directory or one of its step-N directories),
+        merged first. Every weight matrix is decoded to f32 and
         encoded in the --type (the _m mixes give the output and some attn_v / ffn_down matrices
         Q6_K, as llama.cpp does; rows that do not split into 256-element super-blocks fall
         back to Q5_0 / Q5_1 / Q8_0). Norms stay as stored; all metadata is kept.
         Prints each tensor's chosen type and relative RMS error.
         """)
 
-    @Argument(help: "The model to read (GGUF file or training checkpoint directory).")
+    @Argument(help: "The model to read (GGUF file, Hugging Face directory or training checkpoint directory).")
     var input: String
 
     @Argument(help: "The GGUF file to write (atomically).")
@@ -43,10 +45,8 @@ struct QuantizeCommand: ParsableCommand {
     func run() throws {
         let scheme = QuantizationScheme(rawValue: type.lowercased())!
         let start = Date()
-        if HuggingFaceDirectory.isModelDirectory(input) && !CheckpointModel.isCheckpoint(input) {
-            throw ExitMessage("quantize: IN '\(input)' is a Hugging Face directory; quantize reads GGUF files and training checkpoints (convert the directory to GGUF with llama.cpp's convert_hf_to_gguf.py first)")
-        }
-        let merged = try CheckpointModel.exportIfCheckpoint(input)
+        let merged = try HuggingFaceExport.exportIfHuggingFace(input, beside: output)
+            ?? CheckpointModel.exportIfCheckpoint(input)
         defer { if let merged { try? FileManager.default.removeItem(atPath: merged) } }
         let summary = try ModelQuantizer.quantize(
             input: merged ?? input, output: output, scheme: scheme,
