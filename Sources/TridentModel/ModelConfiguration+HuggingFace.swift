@@ -87,7 +87,9 @@ struct HuggingFaceKeys {
 
     func optionalInt(_ key: String) throws -> Int? {
         if isNull(key) { return nil }
-        guard let number = object[key] as? NSNumber, !(object[key] is Bool),
+        // `is Bool` is true for every NSNumber 0 or 1 on Linux; JSON's true/false are the
+        // numbers whose type code is "c" (char).
+        guard let number = object[key] as? NSNumber, String(cString: number.objCType) != "c",
               let value = Int(exactly: number.doubleValue), value >= 0 else { throw bad(key, "a non-negative integer") }
         return value
     }

@@ -138,3 +138,29 @@ struct HuggingFaceDirectoryTests {
         #expect(maxAbsDifference(logits, try fixture.referenceLogits()) < ArchitectureFixtureTests.tolerance)
     }
 }
+
+/// `config.json` numbers 0 and 1 are integers (Foundation on Linux bridges every NSNumber 0 or 1
+/// to `Bool`); JSON's `true` and `false` are not.
+@Suite("Hugging Face config.json integers")
+struct HuggingFaceConfigIntegerTests {
+    /// The fixture's config.json text with `"key": value` replaced by the given literal JSON text
+    /// (edited as text: writing through JSONSerialization would turn 1 into true on Linux).
+    static func config(_ changes: [String: String]) throws -> Data {
+        let path = ModelFixture.path("tiny-llama", .huggingFace) + "/config.json"
+        var text = try String(contentsOfFile: path, encoding: .utf8)
+        for (key, value) in changes {
+            let pattern = try NSRegularExpression(pattern: "\"\(key)\": *[0-9a-z]+")
+            let range = NSRange(text.startIndex..., in: text)
+            #expect(pattern.numberOfMatches(in: text, range: range) == 1, "\(key) in the fixture")
+            text = pattern.stringByReplacingMatches(in: text, range: range, withTemplate: "\"\(key)\": \(value)")
+        }
+        return Data(text.utf8)
+    }
+
+    @Test("num_key_value_heads 1 and num_hidden_layers 1 are read as 1; true is refused")
+    func zeroAndOne() throws {
+        let c = try ModelConfiguration(huggingFace: Self.config(["num_key_value_heads": "1", "num_hidden_layers": "1"]))
+        #expect(c.kvHeadCount == 1 && c.layerCount == 1)
+        #expect(throws: (any Error).self) { try ModelConfiguration(huggingFace: Self.config(["num_hidden_layers": "true"])) }
+    }
+}
