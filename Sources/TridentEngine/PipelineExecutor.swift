@@ -14,6 +14,8 @@ public final class PipelineExecutor: @unchecked Sendable {
     /// Tag of activation frames on `pipelineGroup`.
     public let tag: Int
     public let limits: ActivationFrameLimits
+    /// Records each micro-batch's forward as a span (nil: not traced).
+    public var trace: TraceRecorder?
 
     /// - Precondition: `stage` has the embedding exactly when it is rank 0 of `pipelineGroup`
     ///   and the LM head exactly when it is the last rank.
@@ -100,7 +102,15 @@ public final class PipelineExecutor: @unchecked Sendable {
             case .forward(let m):
                 let hidden = stage.isFirst ? nil : inputs.removeValue(forKey: m)
                 precondition(stage.isFirst || hidden != nil, "forward of micro-batch \(m) before its activations arrived")
-                switch try stage.forward(microBatches[m], hidden: hidden) {
+                let output: LlamaStage.Output
+                if let trace {
+                    output = try trace.record("micro-batch \(m)", .forward, microBatch: m) {
+                        try stage.forward(microBatches[m], hidden: hidden)
+                    }
+                } else {
+                    output = try stage.forward(microBatches[m], hidden: hidden)
+                }
+                switch output {
                 case .activations(let x): outputs[m] = x
                 case .logits(let perChunk): logits[m] = perChunk
                 }

@@ -16,6 +16,12 @@ public final class RankRuntime: @unchecked Sendable {
     public let stage: LlamaStage
     public let executor: PipelineExecutor
     public let loadSeconds: Double
+    /// Records each forward step (prefill or decode), and through the stage and executor its
+    /// micro-batches and blocks, as spans (nil: not traced). Set it on every rank, with a world
+    /// wrapped in a `TracingCommunicator` over the same recorder to see the collectives too.
+    public var trace: TraceRecorder? {
+        didSet { stage.trace = trace; executor.trace = trace }
+    }
     /// Start of the current measurement window (`resetStatistics`), uptime nanoseconds.
     private var windowStart = DispatchTime.now().uptimeNanoseconds
 
@@ -155,13 +161,20 @@ public final class RankRuntime: @unchecked Sendable {
         let mine = command.chunks.filter { placement.replica(ofSlot: $0.slot) == me.data }.map {
             SequenceChunk(slot: placement.localSlot($0.slot), start: $0.start, tokens: $0.tokens, logits: $0.logits)
         }
-        let logits = mine.isEmpty ? [] : try executor.run(mine, microBatches: command.microBatches)
+        let logits = mine.isEmpty ? [] : try traceStep(mine) { try executor.run(mine, microBatches: command.microBatches) }
         guard stage.isLast && me.tensor == 0 else { return nil }
         guard world.rank != 0 else { return logits ?? [] }
         for values in logits ?? [] where !values.isEmpty {
             try world.send(values, to: 0, tag: Self.logitsTag)
         }
         return nil
+    }
+
+    /// Runs `body` as a `prefill` span (some chunk holds several tokens) or a `decode` span.
+    private func traceStep<T>(_ chunks: [SequenceChunk], _ body: () throws -> T) rethrows -> T {
+        guard let trace else { return try body() }
+        let prefill = chunks.contains { $0.tokens.count > 1 }
+        return try trace.record(prefill ? "prefill" : "decode", prefill ? .prefill : .decode, body)
     }
 
     /// World rank 0: each chunk's logits for a step whose `run` returned `local`: from this

@@ -52,6 +52,8 @@ public final class LlamaStage: @unchecked Sendable {
     let context: InferenceContext
     /// Wall-clock seconds inside `forward` since the last `resetTimings`.
     private var passSeconds: Double = 0
+    /// Records each block and the LM head of a pass as a span (nil: not traced, no cost).
+    public var trace: TraceRecorder?
 
     /// - Parameters:
     ///   - layers: global indices of `modules.blocks`.
@@ -152,11 +154,18 @@ public final class LlamaStage: @unchecked Sendable {
                 modules.positionEmbedding?.forward(stream, positions: pass.positions)
             }
             for (layer, block) in modules.blocks.enumerated() {
-                try block.forward(stream, pass: pass, cache: cache, layer: layer, context: context)
+                guard let trace else {
+                    try block.forward(stream, pass: pass, cache: cache, layer: layer, context: context)
+                    continue
+                }
+                try trace.record("block \(layers.lowerBound + layer)", .block) {
+                    try block.forward(stream, pass: pass, cache: cache, layer: layer, context: context)
+                }
             }
         }
         for chunk in chunks { cache.setLength(chunk.start + chunk.tokens.count, slot: chunk.slot) }
         guard let head = modules.head else { return .activations(x) }
-        return .logits(try logits(&x, for: pass, head: head))
+        guard let trace else { return .logits(try logits(&x, for: pass, head: head)) }
+        return .logits(try trace.record("lm head", .block) { try logits(&x, for: pass, head: head) })
     }
 }

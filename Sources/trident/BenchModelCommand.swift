@@ -33,17 +33,22 @@ struct BenchModelCommand: ParsableCommand, RunsRanks {
     @Flag(help: "Print one JSON object.")
     var json = false
 
+    @Option(help: "Write every rank's timeline (prefill, decode steps, blocks, collectives with bytes) as Chrome trace-event JSON to this file (Perfetto, chrome://tracing, `trident trace`).")
+    var trace: String?
+
     func validate() throws {
         try OptionCheck.integer(promptTokens, in: 1...(1 << 20), "--prompt-tokens")
         try OptionCheck.integer(decodeTokens, in: 1...(1 << 20), "--decode-tokens")
         try OptionCheck.integer(prompts, in: 1...(1 << 16), "--prompts")
         try OptionCheck.integer(repetitions, in: 1...1000, "--repetitions")
+        try InferenceTrace.validate(trace)
     }
 
     func run() throws {
         var session = ParallelSession(model: model, parallel: parallel, capacity: promptTokens + decodeTokens + 1,
                                         kvType: kvCache.kvType)
         session.slotsPerReplica = (prompts + parallel.dp - 1) / parallel.dp
+        session.tracePath = trace
         let parameters = BenchParameters(promptTokens: promptTokens, decodeTokens: decodeTokens, prompts: prompts,
                                          repetitions: repetitions, schedule: schedule)
         let json = self.json, parallel = self.parallel, modelPath = model.model, kvType = kvCache.kvType

@@ -30,11 +30,15 @@ struct GenerateCommand: ParsableCommand, RunsRanks {
     @Flag(help: "Print one JSON object with tokens, text, stop reason and stats as the last line (one line per prompt with --prompts-file).")
     var json = false
 
+    @Option(help: "Write every rank's timeline (prefill, decode steps, blocks, collectives with bytes) as Chrome trace-event JSON to this file (Perfetto, chrome://tracing, `trident trace`).")
+    var trace: String?
+
     func validate() throws {
         guard (prompt == nil) != (promptsFile == nil) else {
             throw ValidationError("give either --prompt or --prompts-file")
         }
         try OptionCheck.integer(maxSequences, in: 1...(1 << 16), "--max-sequences")
+        try InferenceTrace.validate(trace)
     }
 
     func run() throws {
@@ -45,8 +49,9 @@ struct GenerateCommand: ParsableCommand, RunsRanks {
             return try copy.run()
         }
         if let promptsFile { return try runMany(promptsFile) }
-        let session = ParallelSession(model: model, parallel: parallel, capacity: ParallelSession.defaultCapacity,
+        var session = ParallelSession(model: model, parallel: parallel, capacity: ParallelSession.defaultCapacity,
                                         kvType: kvCache.kvType)
+        session.tracePath = trace
         let json = self.json, prompt = self.prompt!, chat = self.chat, sampling = self.sampling, path = model.model
         let progress = ProgressLine(enabled: !json)
         progress.loading(path, ranks: parallel.worldSize)
@@ -79,6 +84,7 @@ struct GenerateCommand: ParsableCommand, RunsRanks {
         var session = ParallelSession(model: model, parallel: parallel, capacity: capacity,
                                         kvType: kvCache.kvType)
         session.slotsPerReplica = min(maxSequences, (prompts.count + parallel.dp - 1) / parallel.dp)
+        session.tracePath = trace
         let json = self.json, chat = self.chat, sampling = self.sampling, path = model.model
         let progress = ProgressLine(enabled: !json)
         progress.loading(path, ranks: parallel.worldSize)

@@ -29,6 +29,8 @@ struct ParallelSession {
     var slotsPerReplica = 1
     /// How the KV cache stores keys and values.
     var kvType: KVCacheType = .f32
+    /// `--trace FILE`: record every rank's timeline and write it here (`InferenceTrace`).
+    var tracePath: String?
 
     /// Runs `drive` with the driver's runner. - Returns: its result in the process holding world
     /// rank 0 (nil in worker processes and in a launching parent process).
@@ -92,16 +94,21 @@ struct ParallelSession {
     /// Loads this rank's part; rank 0 drives, the others execute its commands.
     private func serve<T>(world: any Communicator, ranksHere: Int,
                           _ drive: (DistributedRunner) throws -> T) throws -> T? {
-        let runtime = try RankRuntime.load(path: model.model, world: world, layout: parallel.layout(),
+        let trace = try InferenceTrace.start(path: tracePath, world: world)
+        let runtime = try RankRuntime.load(path: model.model, world: trace?.traced(world) ?? world, layout: parallel.layout(),
                                            pipelineLayers: parallel.pipelineLayers,
                                            threads: model.threadsPerRank(ranksOnThisMachine: ranksHere),
                                            capacity: capacity, slotsPerReplica: slotsPerReplica, kvType: kvType)
+        runtime.trace = trace?.recorder
         guard world.rank == 0 else {
             let limit = Self.testKillSteps(rank: world.rank) ?? .max
             if try !WorkerLoop.run(runtime, forwardStepLimit: limit) { _exit(9) }
+            try trace?.finish(over: world)
             return nil
         }
-        return try DistributedRunner.drive(runtime, drive)
+        let result = Result { try DistributedRunner.drive(runtime, drive) }
+        if case .success = result { try trace?.finish(over: world) } else { try? trace?.finish(over: world) }
+        return try result.get()
     }
 
     /// Hidden test hook for the dead-rank integration tests: with `TRIDENT_TEST_KILL_RANK=r` and

@@ -32,6 +32,8 @@ public final class PipelineTrainer {
     private var programs: [Int: [ChunkedAction]] = [:]     // by micro-batch count
     private let activationTag = MessageTag.activations.rawValue
     private let gradientTag = MessageTag.gradients.rawValue
+    /// Background sends when the group's sends wait for their receive (MPI); nil: sends return at once.
+    private let sendQueues: PipelineSendQueues?
 
     /// - Precondition: chunk `c` holds virtual stage `c·P + rank` of `P·V` (V = `chunks.count`;
     ///   V > 1 only with the interleaved schedule).
@@ -48,6 +50,7 @@ public final class PipelineTrainer {
         self.pipelineGroup = pipelineGroup
         self.schedule = schedule
         self.limits = limits
+        sendQueues = pipelineGroup.sendsAreBuffered ? nil : PipelineSendQueues()
     }
 
     /// Runs forward and backward of every micro-batch in schedule order, accumulating gradients.
@@ -67,8 +70,10 @@ public final class PipelineTrainer {
         do {
             let actions = try program(microBatches: microBatches.count)
             defer { for chunk in chunks { chunk.gradientReady = nil } }
-            return try execute(actions, microBatches, denominator: denominator, willForward: willForward,
-                               gradientReady: gradientReady)
+            let loss = try execute(actions, microBatches, denominator: denominator, willForward: willForward,
+                                   gradientReady: gradientReady)
+            try sendQueues?.waitAll()
+            return loss
         } catch {
             // Tell both neighbours now; otherwise they would wait for their receive deadlines.
             if s < stages - 1 {
@@ -191,7 +196,9 @@ public final class PipelineTrainer {
         var header = ActivationFrameHeader(microBatch: m, slot: stage, start: 0, tokenCount: values.rows,
                                            hiddenSize: values.columns)
         if kind == .gradients { header.kind = ActivationFrameHeader.gradientKind }
-        try ActivationFrame(header: header, values: values.toArray())
-            .send(over: pipelineGroup, to: peer, tag: kind == .gradients ? gradientTag : activationTag)
+        let frame = ActivationFrame(header: header, values: values.toArray())
+        let tag = kind == .gradients ? gradientTag : activationTag
+        if let sendQueues { return try sendQueues.send(frame, over: pipelineGroup, to: peer, tag: tag) }
+        try frame.send(over: pipelineGroup, to: peer, tag: tag)
     }
 }

@@ -13,8 +13,8 @@ public enum PipelineTrainingSchedule: String, Sendable, CaseIterable, Codable {
     case interleaved
 
     /// Rank `rank`'s validated program over `stages` ranks of `chunks` chunks each.
-    /// - Throws: `PipelineScheduleError` (GPipe/1F1B builder bug), `InterleavedScheduleError`
-    ///   (M not a multiple of P, or a program that would not run), `TrainingError.invalidValue`
+    /// - Throws: `PipelineScheduleError` (a program that would not run: a builder bug),
+    ///   `InterleavedScheduleError` (M not a multiple of P), `TrainingError.invalidValue`
     ///   for chunks other than 1 outside the interleaved schedule.
     public func program(rank: Int, stages: Int, chunks: Int, microBatches: Int) throws -> [ChunkedAction] {
         switch self {
@@ -42,19 +42,5 @@ public enum PipelineTrainingSchedule: String, Sendable, CaseIterable, Codable {
         self == .interleaved
             ? InterleavedSchedule.bubbleFraction(ranks: stages, chunks: chunks, microBatches: microBatches)
             : PipelineSchedule.bubbleFraction(stages: stages, microBatches: microBatches)
-    }
-}
-
-extension ChunkedAction {
-    /// The same action of a one-chunk schedule.
-    init(_ action: PipelineAction) {
-        switch action {
-        case let .receiveActivations(m, from): self.init(.receiveActivations, chunk: 0, microBatch: m, peer: from)
-        case let .forward(m): self.init(.forward, chunk: 0, microBatch: m)
-        case let .sendActivations(m, to): self.init(.sendActivations, chunk: 0, microBatch: m, peer: to)
-        case let .receiveGradients(m, from): self.init(.receiveGradients, chunk: 0, microBatch: m, peer: from)
-        case let .backward(m): self.init(.backward, chunk: 0, microBatch: m)
-        case let .sendGradients(m, to): self.init(.sendGradients, chunk: 0, microBatch: m, peer: to)
-        }
     }
 }

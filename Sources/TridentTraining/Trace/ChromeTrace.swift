@@ -1,4 +1,5 @@
 import Foundation
+import TridentCollectives
 
 /// One complete (`"ph":"X"`) event of a Chrome trace-event file, times in microseconds.
 public struct ChromeTraceEvent: Sendable, Equatable {
@@ -9,8 +10,11 @@ public struct ChromeTraceEvent: Sendable, Equatable {
     public var start: Double
     public var duration: Double
     public var microBatch: Int?
+    /// Bytes a communication event moved (`args.bytes`).
+    public var bytes: Int?
 
-    public init(name: String, category: String, pid: Int, tid: Int, start: Double, duration: Double, microBatch: Int? = nil) {
+    public init(name: String, category: String, pid: Int, tid: Int, start: Double, duration: Double, microBatch: Int? = nil,
+                bytes: Int? = nil) {
         self.name = name
         self.category = category
         self.pid = pid
@@ -18,6 +22,7 @@ public struct ChromeTraceEvent: Sendable, Equatable {
         self.start = start
         self.duration = duration
         self.microBatch = microBatch
+        self.bytes = bytes
     }
 }
 
@@ -46,7 +51,7 @@ public struct ChromeTrace: Sendable, Equatable {
                 threads[[rank, span.row]] = span.row == TraceRecorder.mainRow ? "main" : "async communication"
                 events.append(ChromeTraceEvent(name: span.name, category: span.kind.rawValue, pid: rank, tid: span.row,
                                                start: Double(span.start) / 1000, duration: Double(span.duration) / 1000,
-                                               microBatch: span.microBatch))
+                                               microBatch: span.microBatch, bytes: span.bytes))
             }
         }
         self.init(events: events, processNames: processes, threadNames: threads)
@@ -64,7 +69,10 @@ public struct ChromeTrace: Sendable, Equatable {
         for event in events {
             var item: [String: Any] = ["name": event.name, "cat": event.category, "ph": "X", "ts": event.start,
                                        "dur": event.duration, "pid": event.pid, "tid": event.tid]
-            if let m = event.microBatch { item["args"] = ["micro_batch": m] }
+            var args: [String: Any] = [:]
+            if let m = event.microBatch { args["micro_batch"] = m }
+            if let b = event.bytes { args["bytes"] = b }
+            if !args.isEmpty { item["args"] = args }
             list.append(item)
         }
         return try JSONSerialization.data(withJSONObject: ["traceEvents": list, "displayTimeUnit": "ms"],
@@ -127,9 +135,10 @@ public struct ChromeTrace: Sendable, Equatable {
                 throw TraceFileError(path: path, reason: "event \(index): expected a \"name\" string")
             }
             let micro = (args?["micro_batch"] as? NSNumber).flatMap { Int(exactly: $0.doubleValue) }
+            let bytes = (args?["bytes"] as? NSNumber).flatMap { Int(exactly: $0.doubleValue) }
             events.append(ChromeTraceEvent(name: name, category: event["cat"] as? String ?? "", pid: try integer("pid"),
                                            tid: try integer("tid"), start: try time("ts"), duration: try time("dur"),
-                                           microBatch: micro))
+                                           microBatch: micro, bytes: bytes))
         case "M":
             guard let label = args?["name"] as? String else { return }
             if event["name"] as? String == "process_name" { processNames[try integer("pid")] = label }

@@ -8,6 +8,7 @@ public enum TraceTimelineSVG {
     public static let colours: [String: String] = [
         "forward": "#4c78a8", "backward": "#f58518", "compute": "#72b7b2", "send": "#54a24b", "receive": "#88d27a",
         "all-reduce": "#b279a2", "optimizer": "#e45756", "idle": "#e8e8e8",
+        "prefill": "#4c78a8", "decode": "#9ecae9", "block": "#72b7b2", "collective": "#d6a5c9",
     ]
 
     static let width = 1200.0, labelWidth = 150.0, rightMargin = 20.0

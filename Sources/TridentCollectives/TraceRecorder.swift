@@ -8,6 +8,14 @@ public enum TraceKind: String, Sendable, CaseIterable, Codable {
     case send, receive
     case allReduce = "all-reduce"
     case optimizer, idle
+    /// Inference: a forward step whose chunks include a prompt of several tokens.
+    case prefill
+    /// Inference: a forward step of one new token per sequence.
+    case decode
+    /// Inference: one transformer block (or the LM head) of a pass.
+    case block
+    /// Collectives other than all-reduce: broadcast, all-gather, reduce-scatter, barrier, split.
+    case collective
 }
 
 /// One span of a rank's timeline: `[start, start + duration)` nanoseconds after the recorder's origin.
@@ -19,14 +27,18 @@ public struct TraceSpan: Sendable, Equatable, Codable {
     public var start: Int64
     public var duration: Int64
     public var microBatch: Int?
+    /// Bytes a communication span moved (this rank's buffer).
+    public var bytes: Int?
 
-    public init(name: String, kind: TraceKind, row: Int, start: Int64, duration: Int64, microBatch: Int? = nil) {
+    public init(name: String, kind: TraceKind, row: Int, start: Int64, duration: Int64, microBatch: Int? = nil,
+                bytes: Int? = nil) {
         self.name = name
         self.kind = kind
         self.row = row
         self.start = start
         self.duration = duration
         self.microBatch = microBatch
+        self.bytes = bytes
     }
 
     public var end: Int64 { start + duration }
@@ -34,9 +46,10 @@ public struct TraceSpan: Sendable, Equatable, Codable {
 
 /// Records one rank's timeline spans on a monotonic clock relative to `origin` (a start every
 /// rank shares, e.g. taken right after a barrier). Thread-safe: the main thread records on
-/// `mainRow`, the collective queue on `asyncRow`. Spans of one row must not nest; the main row's
-/// gaps are filled with idle spans by `fillIdle`. Pass the recorder to whoever records; there is
-/// no global recorder.
+/// `mainRow`, the collective queue on `asyncRow`. A training step's spans of one row do not
+/// nest; an inference step's do, strictly (step ⊃ micro-batch ⊃ block ⊃ collective, see
+/// `TracingCommunicator`). The main row's gaps are filled with idle spans by `fillIdle`. Pass
+/// the recorder to whoever records; there is no global recorder.
 public final class TraceRecorder: Sendable {
     /// The row of the thread that runs the step: compute, pipeline sends/receives, waits, optimizer.
     public static let mainRow = 0
