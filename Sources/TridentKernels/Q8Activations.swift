@@ -49,13 +49,14 @@ struct Q8Activations {
     /// Block `b` of this token from 32 floats.
     @inline(__always)
     private func quantizeBlock(_ x: UnsafePointer<Float>, _ b: Int) {
-        var m = SIMD8<Float>()
+        var m = SIMD8<Float>(), zero = SIMD8<Float>()
         for i in stride(from: 0, to: 32, by: 8) {
             let v = load8(x + i)
             m = pointwiseMax(m, pointwiseMax(v, -v))
+            zero += v * 0  // NaN if any value is NaN or infinite (pointwiseMax skips NaN)
         }
         let amax = m.max()
-        if !amax.isFinite {  // NaN or infinity: the products are NaN, as with float32 activations
+        if !(zero.sum() == 0) || !amax.isFinite {  // NaN or infinity: the products are NaN, as with float32 activations
             (quants + b * 32).update(repeating: 0, count: 32)
             (scales + b * 8).update(repeating: .nan, count: 8)
             (corrections + b * 8).update(repeating: 0, count: 8)

@@ -195,19 +195,21 @@ import Testing
         let c = OwnedWeights(values: randomFloats(5 * columns, seed: 3), rows: 5, columns: columns, dtype: .q8_0)
         let x = randomFloats(columns, in: -2...2, seed: 4)
         for precision in ActivationPrecision.allCases {
-            var fused = [[Float]](repeating: [], count: 3), separate = fused
+            var separate = [[Float]]()
+            var f0 = [Float](repeating: .nan, count: 13), f1 = [Float](repeating: .nan, count: 7)
+            var f2 = [Float](repeating: .nan, count: 5)
             x.withUnsafeBufferPointer { xp in
-                for (i, m) in [a, b, c].enumerated() {
-                    fused[i] = [Float](repeating: .nan, count: m.matrix.rows)
-                    separate[i] = fused[i]
-                    separate[i].withUnsafeMutableBufferPointer {
+                for m in [a, b, c] {
+                    var out = [Float](repeating: .nan, count: m.matrix.rows)
+                    out.withUnsafeMutableBufferPointer {
                         matvec(weight: m.matrix, input: xp.baseAddress!, output: $0.baseAddress!, pool: Self.pool,
                                activations: precision)
                     }
+                    separate.append(out)
                 }
-                fused[0].withUnsafeMutableBufferPointer { o0 in
-                    fused[1].withUnsafeMutableBufferPointer { o1 in
-                        fused[2].withUnsafeMutableBufferPointer { o2 in
+                f0.withUnsafeMutableBufferPointer { o0 in
+                    f1.withUnsafeMutableBufferPointer { o1 in
+                        f2.withUnsafeMutableBufferPointer { o2 in
                             matvecFused(MatvecTarget(weight: a.matrix, output: o0.baseAddress!),
                                         MatvecTarget(weight: b.matrix, output: o1.baseAddress!),
                                         MatvecTarget(weight: c.matrix, output: o2.baseAddress!),
@@ -216,6 +218,7 @@ import Testing
                     }
                 }
             }
+            let fused = [f0, f1, f2]
             #expect(fused == separate, "\(precision)")
         }
     }
@@ -231,7 +234,7 @@ import Testing
                 matvec(weight: w, input: xp.baseAddress!, output: $0.baseAddress!, pool: Self.pool, activations: .int8)
             }
         }
-        #expect(out.allSatisfy(\.isNaN))
+        #expect(out.allSatisfy { $0.isNaN })
     }
 
     /// This CPU's flags pick the widest supported path (unless TRIDENT_Q8_DOT forces one).
