@@ -17,7 +17,9 @@ let commonSettings: [SwiftSetting] = cpuFlags
 let mpi = "MPI"
 
 var targets: [Target] = [
-    .target(name: "TridentKernels", swiftSettings: commonSettings + [
+    // Integer Q8 dot products, one function per x86 instruction set (target attributes, chosen at run time).
+    .target(name: "CTridentQ8", cSettings: [.unsafeFlags(["-O3"])]),
+    .target(name: "TridentKernels", dependencies: ["CTridentQ8"], swiftSettings: commonSettings + [
         .unsafeFlags(["-enforce-exclusivity=unchecked"]),
     ]),
     .target(name: "TridentFormats", dependencies: ["TridentKernels"], swiftSettings: commonSettings),

@@ -9,11 +9,14 @@
 ///     (defaults to `weight.rows`; pass the full width to fill a slice of a wider output).
 ///   - tokens: number of activation rows (1 = the decode matrix-vector path).
 ///   - pool: threads to split rows over; the caller's thread takes part.
+///   - activations: for Q8_0 weights, `int8` rounds each input row to 8 bits per block once
+///     and uses integer dot products (`Q8DotPath.current`); `float32` keeps them exact.
 ///
-/// Activations are never quantized: q4/q8 blocks are expanded to float32 inside the
-/// dot products, so results match `matmulReference` to float32 rounding.
+/// Other weight types never quantize activations: q4/q8 blocks are expanded to float32
+/// inside the dot products, so results match `matmulReference` to float32 rounding.
 public func matmul(weight: WeightMatrix, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-                   tokens: Int, pool: ThreadPool, inputStride: Int? = nil, outputStride: Int? = nil) {
+                   tokens: Int, pool: ThreadPool, inputStride: Int? = nil, outputStride: Int? = nil,
+                   activations: ActivationPrecision = .current) {
     let inStride = inputStride ?? weight.columns
     let outStride = outputStride ?? weight.rows
     precondition(tokens >= 0 && inStride >= weight.columns && outStride >= weight.rows,
@@ -24,7 +27,10 @@ public func matmul(weight: WeightMatrix, input: UnsafePointer<Float>, output: Un
         return
     }
     if tokens == 1 {
-        matvec(weight: weight, input: input, output: output, pool: pool)
+        matvec(weight: weight, input: input, output: output, pool: pool, activations: activations)
+    } else if weight.dtype == .q8_0 && activations == .int8 {
+        Q8Matmul.run(weight: weight, input: input, inputStride: inStride, output: output,
+                     outputStride: outStride, tokens: tokens, pool: pool, path: .current)
     } else {
         MatmulTiled.run(weight: weight, input: input, inputStride: inStride, output: output,
                         outputStride: outStride, tokens: tokens, pool: pool)
@@ -33,9 +39,14 @@ public func matmul(weight: WeightMatrix, input: UnsafePointer<Float>, output: Un
 
 /// `output[r] = Σ_c weight[r, c] · input[c]` (`output` has `weight.rows` floats): the
 /// decode hot path. Memory-bound; rows are split over the pool in contiguous chunks.
-/// `kernel` picks the inner loops (default: the widest this CPU runs well).
+/// `kernel` picks the inner loops (default: the widest this CPU runs well); `activations`
+/// as for `matmul` (Q8_0 weights only).
 public func matvec(weight: WeightMatrix, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-                   pool: ThreadPool, kernel: MatvecKernel = .current) {
+                   pool: ThreadPool, kernel: MatvecKernel = .current, activations: ActivationPrecision = .current) {
+    if weight.dtype == .q8_0 && activations == .int8 && weight.columns > 0 {
+        matvecQ8(weight: weight, input: input, output: output, pool: pool)
+        return
+    }
     let blocks = weight.columns / 32
     let needsSums: Bool
     switch weight.dtype {
