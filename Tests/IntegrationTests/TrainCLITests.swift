@@ -85,7 +85,9 @@ struct TrainCLITests {
         let rank = (run.summary["ranks"] as? [[String: Any]])?.first ?? [:]
         #expect(Set(rank.keys) == ["rank", "tp", "pp", "dp", "peak_rss_bytes", "compute_seconds", "communication_seconds",
                                    "window_seconds", "busy_fraction", "exposed_communication_seconds",
-                                   "optimizer_state_bytes", "peak_activation_bytes", "peak_activation_micro_batches"])
+                                   "optimizer_state_bytes", "peak_activation_bytes", "peak_activation_micro_batches",
+                                   "hidden_tensor_communication_seconds"])
+        #expect(Self.number(rank, "hidden_tensor_communication_seconds") == 0, "no --tp-comm-overlap, nothing hidden")
         let progress = run.result.stderrLines.filter { $0.hasPrefix("step ") }
         #expect(progress.count == 2 && progress[1].hasPrefix("step 2/2") && progress[1].contains("grad-norm"))
     }
