@@ -74,6 +74,12 @@ struct LaunchCommand: ParsableCommand {
         // process that ignores SIGPIPE (Python, a server) would otherwise hand that on, and a
         // worker writing to a closed pipe would get EPIPE errors instead of ending quietly.
         signal(SIGPIPE, SIG_DFL)
+        // The launcher forwards SIGINT and SIGTERM to its workers, so they must act on them: a
+        // launcher started in the background of a script (which ignores SIGINT) would otherwise
+        // pass on a signal its workers ignore, and the job would never stop. (An ignored SIGHUP,
+        // as under nohup, is kept.)
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
         // --nnodes 1 is the default: with --hostfile the file gives the node count. An elastic
         // job forms on up to MAX nodes.
         let isDefault = nnodes.minimum == 1 && nnodes.maximum == 1

@@ -34,7 +34,7 @@ struct FaultToleranceTests {
             ? ["/bin/sh", "-c", "\(tridentBinary!) collective-selftest --hang-rank 1 --liveness 600; true"]
             : ["trident", "collective-selftest", "--hang-rank", "1", "--liveness", "600"]
         return try Child(tridentBinary!, ["launch", "--nproc", "3", "--master-port", String(port), "--"] + command,
-                         environment: ["TRIDENT_SECRET": secret])
+                         environment: ["TRIDENT_SECRET": secret], defaultSignals: true)
     }
 
     /// Names under /dev/shm of the segments of the job with `secret` and `port`.
@@ -71,6 +71,22 @@ struct FaultToleranceTests {
         #expect(result.status != 0 && !result.signaled, "\(result.output)")
         #expect(Self.workers(of: launcher).isEmpty)
         #expect(result.seconds < 15)
+    }
+
+    @Test("a launcher started with SIGINT ignored (a script's background job) still stops its workers on SIGINT",
+          .enabled(if: Child.envResetsSignals, "needs env --ignore-signal"))
+    func ignoredInterruptStillStops() throws {
+        let job = try Child("/usr/bin/env", ["--ignore-signal=INT", tridentBinary!, "launch", "--nproc", "3",
+                                             "--master-port", "29653", "--", "trident", "collective-selftest",
+                                             "--hang-rank", "1", "--liveness", "600"],
+                            environment: ["TRIDENT_SECRET": "ignored-interrupt"])
+        let launcher = job.process.processIdentifier   // env execs the launcher: same pid
+        #expect(Self.eventually(20) { Self.workers(of: launcher).count == 3 }, "workers did not start")
+        usleep(300_000)
+        kill(launcher, SIGINT)
+        let result = job.finish(timeout: 15)
+        #expect(result.status != 0 && !result.signaled && result.seconds < 15, "\(result.output)")
+        #expect(Self.workers(of: launcher).isEmpty)
     }
 
     @Test("a frozen rank: the last line names it and the missing heartbeat, within 15 s")

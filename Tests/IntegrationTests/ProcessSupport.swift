@@ -26,9 +26,18 @@ final class Child: @unchecked Sendable {
     private let reader = DispatchGroup()
     private let started = ContinuousClock.now
 
-    init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
+    /// - Parameter defaultSignals: start the child with SIGHUP, SIGINT and SIGTERM at their
+    ///   default actions, for tests that send it one of them: while an in-process launcher of
+    ///   another test forwards signals, this process ignores them, and a child would inherit that.
+    init(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
+         defaultSignals: Bool = false) throws {
+        if defaultSignals, Self.envResetsSignals {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["--default-signal=HUP,INT,TERM", executable] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+        }
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = pipe
         process.standardError = pipe
@@ -40,6 +49,17 @@ final class Child: @unchecked Sendable {
             reader.leave()
         }
     }
+
+    /// Whether `/usr/bin/env` has `--default-signal` (GNU coreutils 8.31 and later).
+    static let envResetsSignals: Bool = {
+        let probe = Process()
+        probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        probe.arguments = ["--default-signal=INT", "true"]
+        probe.standardError = FileHandle.nullDevice
+        guard (try? probe.run()) != nil else { return false }
+        probe.waitUntilExit()
+        return probe.terminationStatus == 0
+    }()
 
     /// Waits for exit (killing the child after `timeout` seconds).
     func finish(timeout: Double = 60) -> ChildResult {
