@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TridentCollectives
+import TridentTestSupport
 
 @Suite("TCP backend collectives (ranks on threads, loopback)", .serialized)
 struct TCPCollectiveTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TridentCollectives
+import TridentTestSupport
 
 /// Forming a TCP job under hostile or misconfigured conditions: idle and garbage connections
 /// to the listening ports, a wrong secret, a wrong world size, a rank that never comes.

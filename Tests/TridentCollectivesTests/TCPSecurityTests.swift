@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TridentCollectives
+import TridentTestSupport
 
 @Suite("TCP backend: authentication, framing, faults", .serialized)
 struct TCPSecurityTests {

@@ -3,6 +3,7 @@ import TridentCollectives
 import TridentFormats
 import TridentKernels
 import TridentModel
+import TridentTestSupport
 @testable import TridentTraining
 
 /// The transport a multi-rank test runs over.
@@ -18,43 +19,9 @@ func onWorld<T: Sendable>(_ size: Int, _ backend: TestBackend,
                           _ body: @escaping @Sendable (any Communicator) throws -> T) throws -> [T] {
     switch backend {
     case .threads: return try LocalCommunicator.run(size: size) { try body($0) }
-    case .tcp: return try onTCPWorld(size, body)
+    // Each rank its own "host": no shared memory.
+    case .tcp: return try withTCPWorld(size, secret: "zero-one-test", sharedMemory: false) { try body($0) }
     }
-}
-
-private func onTCPWorld<T: Sendable>(_ size: Int, _ body: @escaping @Sendable (any Communicator) throws -> T) throws -> [T] {
-    let secret = "zero-one-test"
-    let store = try RendezvousStore(host: "127.0.0.1", port: 0, secret: secret)
-    defer { store.stop() }
-    let results = RankResults<T>(count: size)
-    let group = DispatchGroup()
-    for rank in 0..<size {
-        group.enter()
-        Thread.detachNewThread {
-            defer { group.leave() }
-            do {
-                let rendezvous = TCPRendezvous(rank: rank, worldSize: size, masterAddress: "127.0.0.1", masterPort: store.port,
-                                               secret: secret, rankZeroServesStore: false, hostIdentity: "zero-host-\(rank)")
-                let communicator = try TCPCommunicator.connect(rendezvous)
-                let value = Result { try body(communicator) }
-                communicator.close()
-                results.set(rank, value)
-            } catch {
-                results.set(rank, .failure(error))
-            }
-        }
-    }
-    group.wait()
-    return try results.values.map { try $0!.get() }
-}
-
-/// Per-rank results written from several threads.
-final class RankResults<T: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var storage: [Result<T, any Error>?]
-    init(count: Int) { storage = Array(repeating: nil, count: count) }
-    func set(_ index: Int, _ value: Result<T, any Error>) { lock.withLock { storage[index] = value } }
-    var values: [Result<T, any Error>?] { lock.withLock { storage } }
 }
 
 /// One layout's run: world rank 0's statistics, every (stage, data replica)'s full tensors by
