@@ -56,7 +56,7 @@ public enum KernelBenchmarks {
                     let weightBytes = Double(c.dtype.rowBytes(c.columns) * c.rows)
                     let flops = 2.0 * Double(c.rows * c.columns * c.tokens)
                     lines.append(pad("\(c.dtype)", 6) + pad("\(c.rows)x\(c.columns)", 13) + pad("\(c.tokens)", 7)
-                                 + pad("\(threads)", 8) + pad(c.tokens == 1 ? kernel.rawValue : "-", 7)
+                                 + pad("\(threads)", 8) + pad(c.tokens == 1 ? kernel.rawValue : PrefillKernel.current.rawValue, 7)
                                  + pad(format(seconds * 1e6, 1), 10)
                                  + pad(format(weightBytes / seconds / 1e9, 2), 8)
                                  + pad(format(flops / seconds / 1e9, 1), 9))

@@ -9,6 +9,7 @@
 ///     (defaults to `weight.rows`; pass the full width to fill a slice of a wider output).
 ///   - tokens: number of activation rows (1 = the decode matrix-vector path).
 ///   - pool: threads to split rows over; the caller's thread takes part.
+///   - kernel: the prefill loops (tokens > 1; `PrefillKernel.current` is this CPU's fastest).
 ///   - activations: for Q8_0 weights, `int8` rounds each input row to 8 bits per block once
 ///     and uses integer dot products (`Q8DotPath.current`); `float32` keeps them exact.
 ///
@@ -16,7 +17,7 @@
 /// inside the dot products, so results match `matmulReference` to float32 rounding.
 public func matmul(weight: WeightMatrix, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                    tokens: Int, pool: ThreadPool, inputStride: Int? = nil, outputStride: Int? = nil,
-                   activations: ActivationPrecision = .current) {
+                   activations: ActivationPrecision = .current, kernel: PrefillKernel = .current) {
     let inStride = inputStride ?? weight.columns
     let outStride = outputStride ?? weight.rows
     precondition(tokens >= 0 && inStride >= weight.columns && outStride >= weight.rows,
@@ -31,6 +32,9 @@ public func matmul(weight: WeightMatrix, input: UnsafePointer<Float>, output: Un
     } else if weight.dtype == .q8_0 && activations == .int8 {
         Q8Matmul.run(weight: weight, input: input, inputStride: inStride, output: output,
                      outputStride: outStride, tokens: tokens, pool: pool, path: .current)
+    } else if kernel == .panels && tokens >= PrefillKernel.panelMinimumTokens {
+        MatmulPanels.run(weight: weight, input: input, inputStride: inStride, output: output,
+                         outputStride: outStride, tokens: tokens, pool: pool)
     } else {
         MatmulTiled.run(weight: weight, input: input, inputStride: inStride, output: output,
                         outputStride: outStride, tokens: tokens, pool: pool)
