@@ -36,6 +36,11 @@ public final class DistributedRunner: ModelRunner {
         return (0..<groups).map { g in (0..<slotCount).filter { placement.localSlot($0) % groups == g } }
     }
 
+    /// Slots of one replica share its ranks' KV caches.
+    public func canCopyPrefix(from source: Int, to slot: Int) -> Bool {
+        source != slot && placement.replica(ofSlot: source) == placement.replica(ofSlot: slot)
+    }
+
     /// Most rows one fused pass should hold: a step with more tokens is split into more
     /// micro-batches (at chunk boundaries), bounding scratch memory and the time a pipeline
     /// stage spends on one micro-batch.
@@ -55,6 +60,9 @@ public final class DistributedRunner: ModelRunner {
         let vocabulary = configuration.vocabularySize
         for chunk in chunks {
             guard chunk.slot < slotCount else { throw KVCacheError.noSuchSlot(slot: chunk.slot, slotCount: slotCount) }
+            if let source = chunk.prefixSource, !(source < slotCount && chunk.start > 0 && canCopyPrefix(from: source, to: chunk.slot)) {
+                throw StepCommandError.malformed("slot \(chunk.slot) cannot copy positions 0..<\(chunk.start) from slot \(source)")
+            }
             guard chunk.start + chunk.tokens.count <= capacity else {
                 throw KVCacheError.full(slot: chunk.slot, needed: chunk.start + chunk.tokens.count, capacity: capacity)
             }

@@ -43,6 +43,10 @@ public protocol ModelRunner: AnyObject {
     /// keeps one step per group outstanding keeps every stage of every replica busy.
     var overlapGroups: [[Int]] { get }
 
+    /// Whether a chunk in slot `slot` may copy its prefix from slot `source`
+    /// (`SequenceChunk.prefixSource`): both live in the same KV caches (the same replica).
+    func canCopyPrefix(from source: Int, to slot: Int) -> Bool
+
     /// Per-rank memory and time statistics, rank order (collects them from every rank).
     func rankStatistics() throws -> [RankStatistics]
 
@@ -54,6 +58,9 @@ public protocol ModelRunner: AnyObject {
 }
 
 extension ModelRunner {
+    /// Runners that do not say otherwise copy no prefixes between slots.
+    public func canCopyPrefix(from source: Int, to slot: Int) -> Bool { false }
+
     public func forward(_ chunks: [SequenceChunk]) throws -> [[Float]] {
         try submit(chunks, microBatches: nil)
         return try collect()

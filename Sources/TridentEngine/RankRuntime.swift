@@ -158,8 +158,12 @@ public final class RankRuntime: @unchecked Sendable {
     func run(_ command: StepCommand) throws -> [[Float]]? {
         precondition(command.opcode == .forward)
         let me = coordinates
-        let mine = command.chunks.filter { placement.replica(ofSlot: $0.slot) == me.data }.map {
-            SequenceChunk(slot: placement.localSlot($0.slot), start: $0.start, tokens: $0.tokens, logits: $0.logits)
+        let mine = try command.chunks.filter { placement.replica(ofSlot: $0.slot) == me.data }.map { chunk in
+            if let source = chunk.prefixSource, placement.replica(ofSlot: source) != me.data {
+                throw StepCommandError.malformed("slot \(chunk.slot) copies its prefix from slot \(source) of another replica")
+            }
+            return SequenceChunk(slot: placement.localSlot(chunk.slot), start: chunk.start, tokens: chunk.tokens,
+                                 logits: chunk.logits, prefixSource: chunk.prefixSource.map(placement.localSlot))
         }
         let logits = mine.isEmpty ? [] : try traceStep(mine) { try executor.run(mine, microBatches: command.microBatches) }
         guard stage.isLast && me.tensor == 0 else { return nil }

@@ -39,6 +39,7 @@ extension Scheduler {
                 let isLast = part.count == remaining.count
                 var chunks = BatchGenerator.prefillChunks(part, slot: slot, start: sequence.position, chunks: pieces,
                                                           longestChunk: prefillChunk, endsPrompt: isLast)
+                chunks[0].prefixSource = prefixSource(ofSlot: slot)
                 if sequence.request.promptLogprobs {
                     for i in chunks.indices {
                         chunks[i].logits = .all

@@ -24,9 +24,11 @@ public final class Scheduler {
     /// Most prompt tokens one step runs, over all its sequences (at least 1).
     public var prefillBudget = 512
     /// Whether a request admitted into a free slot skips the leading prompt tokens whose keys
-    /// and values the slot's previous sequence left in the cache (llama-server's prompt
-    /// cache, vLLM's prefix caching at slot granularity). Results do not change: the cached
-    /// positions hold what running the same tokens at the same positions would write.
+    /// and values are already cached: the ones the slot's previous sequence left there
+    /// (llama-server's prompt cache), or the ones a running sequence of the same replica holds,
+    /// which are copied into the slot before its first chunk runs (vLLM's prefix caching, e.g.
+    /// a shared system prompt). Results do not change: the cached positions hold what running
+    /// the same tokens at the same positions would write.
     public var reusesPromptPrefixes = true
     /// Most requests waiting for a slot; `enqueue` refuses more.
     public let maxQueue: Int
@@ -49,6 +51,9 @@ public final class Scheduler {
         let id: Int
         var sequence: GenerationSequence
         let blocks: Int
+        /// The running sequence (slot and id) whose cached prefix this one copies when its
+        /// first chunk runs (nil: none, or already copied).
+        var prefixSource: (slot: Int, id: Int)? = nil
     }
 
     /// - Parameters:
@@ -66,6 +71,8 @@ public final class Scheduler {
     /// Requests waiting for a slot.
     public var queueDepth: Int { waiting.count }
     func sequence(inSlot slot: Int) -> GenerationSequence? { running[slot]?.sequence }
+    /// The slot whose cached prefix `slot`'s sequence copies when its first chunk runs.
+    func prefixSource(ofSlot slot: Int) -> Int? { running[slot]?.prefixSource?.slot }
 
     /// Sequences holding a slot (prefilling or decoding).
     public var runningCount: Int { running.count }
@@ -142,7 +149,9 @@ public final class Scheduler {
             if let entry = running[slot], cancelled.remove(entry.id) != nil { free(slot) }
         }
         admit(into: groups[group])
+        dropStalePrefixSources()
         let step = makeStep(slots: groups[group].filter { running[$0] != nil })
+        for chunk in step.chunks where chunk.prefixSource != nil { running[chunk.slot]?.prefixSource = nil }
         if !step.chunks.isEmpty {
             // A prompt is split into micro-batches so that the stages overlap on it; decode
             // steps overlap with the other groups' instead.
@@ -188,27 +197,47 @@ public final class Scheduler {
             let blocks = blocks(for: head.request)
             if budget != nil, !budget!.reserve(blocks) { return }
             waiting.removeFirst()
-            let (index, reused) = bestSlot(for: head.request, among: free)
+            let (index, reused, source) = bestSlot(for: head.request, among: free)
             let slot = free.remove(at: index)
             slotContents[slot] = nil
             let sequence = GenerationSequence(head.request, tokenizer: tokenizer, cachedPrefix: reused)
-            running[slot] = Running(id: head.id, sequence: sequence, blocks: blocks)
+            running[slot] = Running(id: head.id, sequence: sequence, blocks: blocks,
+                                    prefixSource: source.map { ($0, running[$0]!.id) })
         }
     }
 
-    /// The index in `free` of the slot to give `request`, and how many of its prompt tokens
-    /// that slot already holds (at most all but the last; 0 for requests that score their
-    /// prompt, whose every position must run).
-    private func bestSlot(for request: GenerationRequest, among free: [Int]) -> (index: Int, reused: Int) {
-        guard reusesPromptPrefixes, !request.promptLogprobs else { return (0, 0) }
+    /// A sequence waiting to copy its prefix from one that has since left (finished or
+    /// cancelled: its slot may hold another sequence's rows by now) starts from position 0.
+    private func dropStalePrefixSources() {
+        for (slot, entry) in running {
+            guard let source = entry.prefixSource, running[source.slot]?.id != source.id else { continue }
+            running[slot]?.sequence = GenerationSequence(entry.sequence.request, tokenizer: tokenizer)
+            running[slot]?.prefixSource = nil
+        }
+    }
+
+    /// The index in `free` of the slot to give `request`, how many of its prompt tokens are
+    /// cached for it (at most all but the last; 0 for requests that score their prompt, whose
+    /// every position must run), and the running slot to copy them from (nil: the free slot
+    /// holds them itself). A source must hold its rows already: one that is itself waiting to
+    /// copy its prefix is not used.
+    private func bestSlot(for request: GenerationRequest, among free: [Int]) -> (index: Int, reused: Int, source: Int?) {
+        guard reusesPromptPrefixes, !request.promptLogprobs else { return (0, 0, nil) }
         let prompt = request.promptTokens
-        var best = (index: 0, reused: 0)
+        func shared<C: Collection>(_ contents: C) -> Int where C.Element == Int32 {
+            zip(contents, prompt.prefix(prompt.count - 1)).prefix { $0 == $1 }.count
+        }
+        var best = (index: 0, reused: 0, source: Int?.none)
         for (index, slot) in free.enumerated() {
-            guard let contents = slotContents[slot] else { continue }
-            let limit = min(contents.count, prompt.count - 1)
-            var shared = 0
-            while shared < limit && contents[shared] == prompt[shared] { shared += 1 }
-            if shared > best.reused { best = (index, shared) }
+            if let contents = slotContents[slot] {
+                let inPlace = shared(contents)
+                if inPlace > best.reused { best = (index, inPlace, nil) }
+            }
+            for source in running.keys.sorted() where running[source]!.prefixSource == nil
+                && runner.canCopyPrefix(from: source, to: slot) {
+                let copied = shared(running[source]!.sequence.tokensInCache)
+                if copied > best.reused { best = (index, copied, source) }
+            }
         }
         return best
     }

@@ -9,7 +9,8 @@ import TridentModel
 ///
 /// Wire format, all little-endian Int32, in up to three broadcasts from the driver:
 /// 1. header `[magic, opcode, chunkCount, tokenCount, microBatches, 0, 0, 0]`;
-/// 2. (forward only) `chunkCount` descriptors `[slot, start, tokens, logits]`;
+/// 2. (forward only) `chunkCount` descriptors `[slot, start, tokens, logits, prefixSource]`
+///    (`prefixSource` -1 for none);
 /// 3. (forward only) the `tokenCount` token ids of all chunks, concatenated.
 /// Workers validate every field against the placement and the model before acting on it.
 public struct StepCommand: Sendable, Equatable {
@@ -28,7 +29,7 @@ public struct StepCommand: Sendable, Equatable {
     /// `"TSTP"`: identifies a step header.
     public static let magic: Int32 = 0x5054_5354
     public static let headerCount = 8
-    static let descriptorCount = 4
+    static let descriptorCount = 5
     /// Most tokens one step may carry.
     public static let maxTokens = 1 << 20
     /// Most chunks one step may carry.
@@ -52,7 +53,8 @@ public struct StepCommand: Sendable, Equatable {
         var descriptors: [Int32] = []
         descriptors.reserveCapacity(chunks.count * Self.descriptorCount)
         for mb in chunks {
-            descriptors += [Int32(mb.slot), Int32(mb.start), Int32(mb.tokens.count), Self.code(mb.logits)]
+            descriptors += [Int32(mb.slot), Int32(mb.start), Int32(mb.tokens.count), Self.code(mb.logits),
+                            Int32(mb.prefixSource ?? -1)]
         }
         try descriptors.withUnsafeMutableBytes { try group.broadcast($0, root: root) }
         var ids = chunks.flatMap(\.tokens)
@@ -113,8 +115,14 @@ public struct StepCommand: Sendable, Equatable {
             guard let logits = decode(Int32(d[3])) else {
                 throw StepCommandError.malformed("chunk \(m): logits code \(d[3])")
             }
+            let source = d[4] == -1 ? nil : d[4]
+            if let source {
+                guard (0..<slotCount).contains(source), source != slot, start >= 1 else {
+                    throw StepCommandError.malformed("chunk \(m): prefix source slot \(source) for slot \(slot) at position \(start)")
+                }
+            }
             chunks.append(SequenceChunk(slot: slot, start: start, tokens: Array(ids[offset ..< offset + length]),
-                                                   logits: logits))
+                                        logits: logits, prefixSource: source))
             offset += length
         }
         guard offset == tokenCount else {

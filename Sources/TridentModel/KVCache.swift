@@ -104,6 +104,20 @@ public final class KVCache: @unchecked Sendable {
         lengths[slot] = length
     }
 
+    /// Copies positions `0..<count` of `source` into `slot` in every layer (keys and values, as
+    /// stored): two sequences whose prompts share their first `count` tokens share those rows.
+    /// - Throws: `KVCacheError` for a slot outside the cache or a count beyond the capacity.
+    public func copyPrefix(from source: Int, to slot: Int, count: Int) throws {
+        try checkRoom(slot: source, start: 0, count: count)
+        try checkRoom(slot: slot, start: 0, count: count)
+        guard source != slot, count > 0 else { return }
+        let bytes = count * rowWidth * type.byteCount, stride = capacity * rowWidth * type.byteCount
+        for layer in 0..<layerCount {
+            (keys[layer] + slot * stride).copyMemory(from: keys[layer] + source * stride, byteCount: bytes)
+            (values[layer] + slot * stride).copyMemory(from: values[layer] + source * stride, byteCount: bytes)
+        }
+    }
+
     /// Empties `slot` so a new sequence can use it.
     public func reset(slot: Int) { lengths[slot] = 0 }
 

@@ -131,12 +131,16 @@ public final class LlamaStage: @unchecked Sendable {
     /// Runs several chunks as one batch of rows (every weight matrix is read once for all of
     /// them); each chunk attends to its own sequence's cache. The first stage embeds the chunks'
     /// tokens; later stages take `hidden`, `[rows, hidden]` with rows in chunk order.
+    /// A chunk with a `prefixSource` first gets that slot's positions `0..<start` copied in.
     /// - Precondition: chunks of one slot come in position order.
     /// - Throws: `KVCacheError` when a chunk does not fit its slot (before any work), the
     ///   tensor group's collective errors.
     public func forward(_ chunks: [SequenceChunk], hidden: [Float]? = nil) throws -> Output {
         precondition(!chunks.isEmpty, "a pass needs at least one chunk")
         for chunk in chunks { try cache.checkRoom(slot: chunk.slot, start: chunk.start, count: chunk.tokens.count) }
+        for chunk in chunks {
+            if let source = chunk.prefixSource { try cache.copyPrefix(from: source, to: chunk.slot, count: chunk.start) }
+        }
         let started = DispatchTime.now().uptimeNanoseconds
         defer { passSeconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
         let pass = PassLayout(chunks, context: context)

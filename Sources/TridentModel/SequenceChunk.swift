@@ -11,13 +11,18 @@ public struct SequenceChunk: Sendable, Equatable {
     public var tokens: [Int32]
     /// Logits the last stage computes for this chunk.
     public var logits: LogitsRequest
+    /// A slot (of the same replica) whose positions `0..<start` hold the keys and values this
+    /// sequence needs there: its prompt shares those tokens with that slot's sequence, so the
+    /// rows are copied into `slot` before the chunk runs instead of being computed again.
+    public var prefixSource: Int?
 
-    public init(slot: Int, start: Int, tokens: [Int32], logits: LogitsRequest) {
+    public init(slot: Int, start: Int, tokens: [Int32], logits: LogitsRequest, prefixSource: Int? = nil) {
         precondition(slot >= 0 && start >= 0 && !tokens.isEmpty, "a chunk has a slot, a start and tokens")
         self.slot = slot
         self.start = start
         self.tokens = tokens
         self.logits = logits
+        self.prefixSource = prefixSource
     }
 
     /// Rows of logits the chunk asks for: 0, 1 or `tokens.count`.

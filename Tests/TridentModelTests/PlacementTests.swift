@@ -96,6 +96,7 @@ struct StepCommandTests {
             SequenceChunk(slot: 3, start: 0, tokens: [1, 2, 3], logits: .none),
             SequenceChunk(slot: 3, start: 3, tokens: [4], logits: .last),
             SequenceChunk(slot: 0, start: 7, tokens: [5, 6], logits: .all),
+            SequenceChunk(slot: 1, start: 5, tokens: [7], logits: .last, prefixSource: 3),
         ], microBatches: 2)
         let received = try LocalCommunicator.run(size: 3) { group -> StepCommand? in
             if group.rank == 0 { try command.broadcast(over: group); return nil }
@@ -136,13 +137,17 @@ struct StepCommandTests {
         #expect(try Self.rejection(header: [m, 1, 2, 2, 3, 0, 0, 0]).contains("3 micro-batches for 2 chunks"))
         #expect(try Self.rejection(header: [m, 1, 2, 2, 0, 0, 0, 0]).contains("0 micro-batches for 2 chunks"))
         let one: [Int32] = [m, 1, 1, 2, 1, 0, 0, 0]
-        #expect(try Self.rejection(header: one, descriptors: [4, 0, 2, 1], tokens: [1, 2]).contains("slot 4 outside 0..<4"))
-        #expect(try Self.rejection(header: one, descriptors: [0, 15, 2, 1], tokens: [1, 2]).contains("outside the capacity 16"))
-        #expect(try Self.rejection(header: one, descriptors: [0, 0, 3, 1], tokens: [1, 2]).contains("3 tokens, 2 left"))
-        #expect(try Self.rejection(header: one, descriptors: [0, 0, 1, 1], tokens: [1, 2]).contains("hold 1 tokens"))
-        #expect(try Self.rejection(header: one, descriptors: [0, 0, 2, 5], tokens: [1, 2]).contains("logits code 5"))
-        #expect(try Self.rejection(header: one, descriptors: [0, 0, 2, 1], tokens: [1, 10]).contains("token id 10"))
-        #expect(try Self.rejection(header: one, descriptors: [0, 0, 2, 1], tokens: [1, 9]) == "accepted")
+        #expect(try Self.rejection(header: one, descriptors: [4, 0, 2, 1, -1], tokens: [1, 2]).contains("slot 4 outside 0..<4"))
+        #expect(try Self.rejection(header: one, descriptors: [0, 15, 2, 1, -1], tokens: [1, 2]).contains("outside the capacity 16"))
+        #expect(try Self.rejection(header: one, descriptors: [0, 0, 3, 1, -1], tokens: [1, 2]).contains("3 tokens, 2 left"))
+        #expect(try Self.rejection(header: one, descriptors: [0, 0, 1, 1, -1], tokens: [1, 2]).contains("hold 1 tokens"))
+        #expect(try Self.rejection(header: one, descriptors: [0, 0, 2, 5, -1], tokens: [1, 2]).contains("logits code 5"))
+        #expect(try Self.rejection(header: one, descriptors: [0, 0, 2, 1, -1], tokens: [1, 10]).contains("token id 10"))
+        #expect(try Self.rejection(header: one, descriptors: [0, 0, 2, 1, -1], tokens: [1, 9]) == "accepted")
+        #expect(try Self.rejection(header: one, descriptors: [0, 3, 2, 1, 4], tokens: [1, 2]).contains("prefix source slot 4"))
+        #expect(try Self.rejection(header: one, descriptors: [0, 3, 2, 1, 0], tokens: [1, 2]).contains("prefix source slot 0 for slot 0"))
+        #expect(try Self.rejection(header: one, descriptors: [0, 0, 2, 1, 1], tokens: [1, 2]).contains("at position 0"))
+        #expect(try Self.rejection(header: one, descriptors: [0, 3, 2, 1, 1], tokens: [1, 2]) == "accepted")
     }
 
     @Test("the driver refuses a step outside the cache or vocabulary before telling any rank")
