@@ -6,7 +6,9 @@ import Foundation
 public enum PrefillKernel: String, Sendable, CaseIterable {
     /// `MatmulTiled`: 8-lane dot products, 4 weight rows × 2 tokens per pass (portable).
     case tiled
-    /// `MatmulPanels`: 12 weight rows × 32 tokens of 16-lane accumulators (AVX-512's 32 registers).
+    /// `MatmulPanels`: 12 weight rows × 32 tokens of 16-lane accumulators (AVX-512's 32 registers);
+    /// below `panelMinimumTokens` tokens, `MatmulFewTokens` for Q4_1, Q4_0 and Q8_0 weights
+    /// (dequantized in registers, four tokens at a time) and `MatmulTiled` for the others.
     case panels
 
     /// `panels` on CPUs with AVX-512F, else `tiled`; `TRIDENT_PREFILL_KERNEL=tiled|panels`
