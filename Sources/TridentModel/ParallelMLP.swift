@@ -39,7 +39,12 @@ public final class ParallelMLP: Sendable {
         if let gate {
             let upped = context.innerB.view(h.rows, width)   // [T, localFFN]
             ColumnParallelLinear.forwardFused(h, (gate, inner), (up, upped), context: context)
-            VectorKernels.gatedActivate(activation, gate: inner.base, up: upped.base, out: inner.base, count: inner.count)
+            // Prompt rows share the activation out over the threads (one decode row is too small to split).
+            let (g, u, o, activation) = (UnsafePointer(inner.base), UnsafePointer(upped.base), inner.base, activation)
+            context.pool.parallelChunks(inner.count, granularity: max(width, 4096)) { range in
+                VectorKernels.gatedActivate(activation, gate: g + range.lowerBound, up: u + range.lowerBound,
+                                            out: o + range.lowerBound, count: range.count)
+            }
         } else {
             up.forward(h, into: inner, context: context)
             VectorKernels.activate(activation, inner.base, count: inner.count)
