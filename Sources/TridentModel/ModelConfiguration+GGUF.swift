@@ -42,9 +42,9 @@ extension ModelConfiguration {
            rotated != headDimension {
             throw ModelLoadingError.unsupportedFeature("\(arch).rope.dimension_count \(rotated): partial RoPE (head dimension \(headDimension)) is not supported")
         }
-        if let scaling = file.metadata["\(arch).rope.scaling.type"]?.string, scaling != "none" {
-            throw ModelLoadingError.unsupportedFeature("\(arch).rope.scaling.type '\(scaling)' is not supported")
-        }
+        ropeScaling = try Self.ropeScaling(gguf: file, architecture: arch, headDimension: headDimension,
+                                           positionEncoding: positionEncoding)
+        try detectOptionalBiases(gguf: file, architecture: architecture)
         try validate()
     }
 
@@ -86,6 +86,8 @@ extension ModelConfiguration {
                   && vocabularySize <= 1 << 22 && headCount <= 1024 && contextLength <= 1 << 24,
                   "sizes beyond any known model")
         try check(contextLength > 0, "context length \(contextLength) must be positive")
+        if let problem = ropeScaling.problem(headDim: headDimension) { try check(false, problem) }
+        try check(ropeScaling.isNone || positionEncoding == .rope, "RoPE scaling with learned positions")
     }
 }
 
