@@ -22,7 +22,7 @@ struct RopeScalingFixtureTests {
     static let cases: [ModelCase] = names.flatMap { name in ModelFormat.allCases.map { ModelCase(name: name, format: $0) } }
 
     /// As `ArchitectureFixtureTests.tolerance`: float32 vs float64 on the same weights, logits
-    /// up to about 5 (measured at most 1e-5 here).
+    /// up to about 5 (measured at most 4.2e-6 here).
     static let tolerance: Float = 3e-5
 
     @Test("prefill logits of all 48 positions equal the reference", arguments: cases)
@@ -31,7 +31,9 @@ struct RopeScalingFixtureTests {
         let runner = try singleRankRunner(ModelFixture.path(model.name, model.format))
         let logits = try runner.forward(tokens: fixture.tokens, slot: 0, start: 0, logits: .all)
         #expect(fixture.tokens.count >= 40)
-        #expect(maxAbsDifference(logits, try fixture.referenceLogits()) < Self.tolerance, "\(model)")
+        let difference = maxAbsDifference(logits, try fixture.referenceLogits())
+        print("\(model): prefill logits vs float64 reference, max abs difference \(difference)")
+        #expect(difference < Self.tolerance, "\(model)")
     }
 
     @Test("decoding the last 5 positions through the KV cache equals the reference", arguments: cases)
