@@ -97,3 +97,15 @@ extension RopeScaling {
         }
     }
 }
+
+extension RopeScaling: CustomStringConvertible {
+    /// `none`, `per-pair divisors 1...8 (64 pairs)`, `positions / 4`, or both joined by `, `.
+    public var description: String {
+        var parts: [String] = []
+        if let f = frequencyFactors, let low = f.min(), let high = f.max() {
+            parts.append("per-pair divisors \(low)...\(high) (\(f.count) pairs)")
+        }
+        if linearFactor != 1 { parts.append("positions / \(linearFactor)") }
+        return parts.isEmpty ? "none" : parts.joined(separator: ", ")
+    }
+}

@@ -4,7 +4,8 @@ extension ModelConfiguration {
     /// Reads a configuration from GGUF metadata (`<arch>.block_count`, `<arch>.embedding_length`,
     /// ...), where `<arch>` is `general.architecture`: the Llama family (`llama`, `mistral`,
     /// `granite`), `qwen2` (q/k/v biases, RoPE on halves) or `gpt2` (LayerNorm, tanh-GELU
-    /// two-layer MLP, biases everywhere, learned positions).
+    /// two-layer MLP, biases everywhere, learned positions). RoPE scaling (`rope_freqs.weight`,
+    /// `rope.scaling.type` none/linear) and llama-family biases are read when present.
     /// - Throws: `ModelLoadingError` when the architecture is not supported or a key is missing.
     public init(gguf file: GGUFFile) throws {
         let arch = try file.string("general.architecture")
