@@ -26,22 +26,25 @@ public enum VectorKernels {
 
     /// Rotary position embedding, in place: for each token `t`, head, and `i < headDim / 2`,
     /// pair `i` is rotated by angle `positions[t] * base^(-2i / headDim)` (angles computed in
-    /// Double). `pairing` says which elements form pair `i`: `(x[2i], x[2i+1])` (GGUF llama,
+    /// Double), divided by `scaling`'s per-pair factor and linear factor (`RopeScaling`).
+    /// `pairing` says which elements form pair `i`: `(x[2i], x[2i+1])` (GGUF llama,
     /// default) or `(x[i], x[i + headDim/2])` (Hugging Face `rotate_half`, GGUF qwen2).
     /// `x`: `[tokens, heads, headDim]`; `positions`: `[tokens]`.
     public static func rope(_ x: UnsafeMutablePointer<Float>, tokens: Int, heads: Int, headDim: Int,
-                            positions: UnsafePointer<Int>, base: Float, pairing: RopePairing = .adjacent) {
+                            positions: UnsafePointer<Int>, base: Float, pairing: RopePairing = .adjacent,
+                            scaling: RopeScaling = .none) {
         rotatePairs(x, tokens: tokens, heads: heads, headDim: headDim, positions: positions, base: base, sineSign: 1,
-                    pairing: pairing)
+                    pairing: pairing, scaling: scaling)
     }
 
     /// The rotation behind `rope` and its backward: `sineSign` 1 rotates by the angle, -1 by
     /// its negative (the inverse, since the rotation is orthogonal).
     static func rotatePairs(_ x: UnsafeMutablePointer<Float>, tokens: Int, heads: Int, headDim: Int,
                             positions: UnsafePointer<Int>, base: Float, sineSign: Float,
-                            pairing: RopePairing = .adjacent) {
+                            pairing: RopePairing = .adjacent, scaling: RopeScaling = .none) {
         precondition(headDim % 2 == 0, "rope needs an even headDim, got \(headDim)")
         let half = headDim / 2
+        let frequencies = scaling.inverseFrequencies(base: base, headDim: headDim)   // [half]
         // Pair i is (x[spread * i], x[spread * i + step]).
         let step = pairing == .adjacent ? 1 : half
         let spread = pairing == .adjacent ? 2 : 1
@@ -51,7 +54,7 @@ public enum VectorKernels {
             for t in 0..<tokens {
                 let position = Double(positions[t])
                 for i in 0..<half {
-                    let angle = position * pow(Double(base), -2 * Double(i) / Double(headDim))
+                    let angle = position * frequencies[i]
                     cosines[i] = Float(cos(angle))
                     sines[i] = sineSign * Float(sin(angle))
                 }

@@ -16,13 +16,15 @@ public enum VectorKernelsReference {
 
     /// See `VectorKernels.rope`.
     public static func rope(_ x: [Float], tokens: Int, heads: Int, headDim: Int, positions: [Int],
-                            base: Float, pairing: RopePairing = .adjacent) -> [Float] {
+                            base: Float, pairing: RopePairing = .adjacent, scaling: RopeScaling = .none) -> [Float] {
         var y = x
         let half = headDim / 2
         for t in 0..<tokens {
             for h in 0..<heads {
                 for i in 0..<(headDim / 2) {
-                    let theta = Double(positions[t]) / pow(Double(base), Double(2 * i) / Double(headDim))
+                    var theta = Double(positions[t]) / Double(scaling.linearFactor)
+                        / pow(Double(base), Double(2 * i) / Double(headDim))
+                    if let factors = scaling.frequencyFactors { theta /= Double(factors[i]) }
                     let row = (t * heads + h) * headDim
                     let (k, l) = pairing == .adjacent ? (row + 2 * i, row + 2 * i + 1) : (row + i, row + i + half)
                     let a = Double(x[k]), b = Double(x[l])

@@ -3,7 +3,8 @@ import TridentFormats
 /// The `general.*` and `<arch>.*` GGUF keys of a converted Hugging Face model, as
 /// convert_hf_to_gguf.py writes them (integers as uint32, floats as float32).
 enum HuggingFaceGGUFMetadata {
-    /// Key/value pairs in writing order for `config` under GGUF `architecture`.
+    /// Key/value pairs in writing order for `config` under GGUF `architecture`; linear RoPE
+    /// scaling as `rope.scaling.type` / `rope.scaling.factor` (Llama 3 factors are a tensor).
     static func model(_ config: ModelConfiguration, architecture a: String, name: String,
                       fileType: UInt32) -> [(key: String, value: GGUFValue)] {
         func u(_ n: Int) -> GGUFValue { .uint32(UInt32(n)) }
@@ -22,6 +23,10 @@ enum HuggingFaceGGUFMetadata {
             ("\(a).attention.layer_norm_rms_epsilon", .float32(config.rmsNormEpsilon)),
             ("\(a).rope.dimension_count", u(config.headDimension)),
         ]
+        if config.ropeScaling.linearFactor != 1 {
+            pairs.append(("\(a).rope.scaling.type", .string("linear")))
+            pairs.append(("\(a).rope.scaling.factor", .float32(config.ropeScaling.linearFactor)))
+        }
         if config.headDimension * config.headCount != config.hiddenSize {
             pairs.append(("\(a).attention.key_length", u(config.headDimension)))
             pairs.append(("\(a).attention.value_length", u(config.headDimension)))

@@ -8,6 +8,7 @@ import TridentKernels
 /// are tied), Llama / Mistral q and k rows permuted for adjacent-pair RoPE (`QKRowPermutation`;
 /// Qwen2 rows as stored), matrices in their stored type (F32, F16 or BF16), vectors (norms,
 /// biases) as F32, and the `general.*` / `<arch>.*` hyperparameters (`HuggingFaceGGUFMetadata`).
+/// Llama 3 RoPE scaling becomes `rope_freqs.weight` (`[headDim / 2]` F32 divisors).
 /// Mistral is written as `llama`, as llama.cpp's converter does.
 ///
 /// The tokenizer is not read here: the caller passes its `tokenizer.*` pairs as `metadata`
@@ -51,6 +52,12 @@ public enum HuggingFaceToGGUF {
         try plan.checkNoStrayTensors(in: directory)
         var types: [GGMLType] = []
         var names: [String] = []
+        if let factors = config.ropeScaling.frequencyFactors {
+            // Llama 3 scaling: the per-pair divisors, first, as convert_hf_to_gguf.py's extra tensor.
+            writer.addTensor(name: ModelConfiguration.ropeFrequencyFactorsTensor, shape: [factors.count], type: .f32,
+                             bytes: factors.withUnsafeBytes { Array($0) })
+            names.append(ModelConfiguration.ropeFrequencyFactorsTensor)
+        }
         for entry in plan.entries {
             let tensor = try plan.read(entry, from: directory, permute: architecture == "llama")
             writer.addTensor(name: entry.ggufName, shape: tensor.shape.reversed(), type: tensor.type, bytes: tensor.bytes)

@@ -4,7 +4,8 @@ extension ModelConfiguration {
     /// Reads a configuration from GGUF metadata (`<arch>.block_count`, `<arch>.embedding_length`,
     /// ...), where `<arch>` is `general.architecture`: the Llama family (`llama`, `mistral`,
     /// `granite`), `qwen2` (q/k/v biases, RoPE on halves) or `gpt2` (LayerNorm, tanh-GELU
-    /// two-layer MLP, biases everywhere, learned positions).
+    /// two-layer MLP, biases everywhere, learned positions). RoPE scaling (`rope_freqs.weight`,
+    /// `rope.scaling.type` none/linear) and llama-family biases are read when present.
     /// - Throws: `ModelLoadingError` when the architecture is not supported or a key is missing.
     public init(gguf file: GGUFFile) throws {
         let arch = try file.string("general.architecture")
@@ -42,9 +43,9 @@ extension ModelConfiguration {
            rotated != headDimension {
             throw ModelLoadingError.unsupportedFeature("\(arch).rope.dimension_count \(rotated): partial RoPE (head dimension \(headDimension)) is not supported")
         }
-        if let scaling = file.metadata["\(arch).rope.scaling.type"]?.string, scaling != "none" {
-            throw ModelLoadingError.unsupportedFeature("\(arch).rope.scaling.type '\(scaling)' is not supported")
-        }
+        ropeScaling = try Self.ropeScaling(gguf: file, architecture: arch, headDimension: headDimension,
+                                           positionEncoding: positionEncoding)
+        try detectOptionalBiases(gguf: file, architecture: architecture)
         try validate()
     }
 
@@ -86,6 +87,8 @@ extension ModelConfiguration {
                   && vocabularySize <= 1 << 22 && headCount <= 1024 && contextLength <= 1 << 24,
                   "sizes beyond any known model")
         try check(contextLength > 0, "context length \(contextLength) must be positive")
+        if let problem = ropeScaling.problem(headDim: headDimension) { try check(false, problem) }
+        try check(ropeScaling.isNone || positionEncoding == .rope, "RoPE scaling with learned positions")
     }
 }
 

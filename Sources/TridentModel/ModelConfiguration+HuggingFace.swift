@@ -39,6 +39,7 @@ extension ModelConfiguration {
                   headDimension: try k.optionalInt("head_dim"))
         apply(architecture)
         ropePairing = .halves
+        ropeScaling = try k.ropeScaling(base: ropeTheta, headDimension: headDimension)
         if architecture == .llama {
             attentionBias = try k.optionalBool("attention_bias") ?? false
             mlpBias = try k.optionalBool("mlp_bias") ?? false
@@ -102,18 +103,13 @@ struct HuggingFaceKeys {
         return number.doubleValue
     }
 
-    /// `rope_theta`, or `rope_parameters.rope_theta` (transformers 5); any RoPE scaling is refused.
+    /// `rope_theta`, or `rope_parameters.rope_theta` (transformers 5); scaling is read by
+    /// `ropeScaling(base:headDimension:)`.
     func ropeTheta() throws -> Double {
-        if !isNull("rope_scaling") {
-            throw ModelLoadingError.unsupportedFeature("\(file): rope_scaling is not supported")
-        }
         guard let parameters = object["rope_parameters"] as? [String: Any] else {
             return try optionalDouble("rope_theta") ?? 10_000
         }
         let nested = HuggingFaceKeys(object: parameters, file: "\(file) rope_parameters")
-        if let type = parameters["rope_type"] as? String, type != "default" {
-            throw ModelLoadingError.unsupportedFeature("\(file): rope_type '\(type)' is not supported (only default)")
-        }
         return try nested.optionalDouble("rope_theta") ?? optionalDouble("rope_theta") ?? 10_000
     }
 

@@ -47,6 +47,9 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
     public var ropePairing: RopePairing = .adjacent
     /// With `attentionBias`: only q, k and v have biases, not the output projection (Qwen2).
     public var qkvBiasOnly = false
+    /// RoPE frequency scaling: Llama 3.1+ per-pair divisors (GGUF `rope_freqs.weight`) and
+    /// linear position scaling; none by default.
+    public var ropeScaling = RopeScaling.none
 
     /// Whether the attention output projection has a bias.
     public var attentionOutputBias: Bool { attentionBias && !qkvBiasOnly }
@@ -71,6 +74,7 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
         case positionEncoding = "position_embedding_type"
         case ropePairing = "rope_pairing"
         case qkvBiasOnly = "qkv_bias_only"
+        case ropeScaling = "rope_frequency_scaling"
     }
 
     public init(hiddenSize: Int, intermediateSize: Int, layerCount: Int, headCount: Int,
@@ -114,6 +118,7 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
         positionEncoding = try c.decodeIfPresent(PositionEncoding.self, forKey: .positionEncoding) ?? .rope
         ropePairing = try c.decodeIfPresent(RopePairing.self, forKey: .ropePairing) ?? .adjacent
         qkvBiasOnly = try c.decodeIfPresent(Bool.self, forKey: .qkvBiasOnly) ?? false
+        ropeScaling = try c.decodeIfPresent(RopeScaling.self, forKey: .ropeScaling) ?? .none
     }
 
     /// Query heads sharing one key/value head.

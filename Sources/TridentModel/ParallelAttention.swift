@@ -23,6 +23,8 @@ public final class ParallelAttention: Sendable {
     public let ropeTheta: Float?
     /// Which elements RoPE rotates together (how the model's q/k rows are stored).
     public let ropePairing: RopePairing
+    /// RoPE frequency scaling (Llama 3 per-pair factors, linear); the whole vector on every rank.
+    public let ropeScaling: RopeScaling
 
     /// For training under tensor parallelism: this rank's KV heads by global index, whose K/V
     /// gradients are summed over the ranks holding each (nil: no head is held twice).
@@ -30,7 +32,8 @@ public final class ParallelAttention: Sendable {
 
     public init(query: ColumnParallelLinear, key: ColumnParallelLinear, value: ColumnParallelLinear,
                 output: RowParallelLinear, layout: AttentionLayout, ropeTheta: Float?,
-                ropePairing: RopePairing = .adjacent, sharedKVHeads: SharedHeadRows? = nil) {
+                ropePairing: RopePairing = .adjacent, ropeScaling: RopeScaling = .none,
+                sharedKVHeads: SharedHeadRows? = nil) {
         let q = layout.heads * layout.headDim, kv = layout.kvHeads * layout.headDim
         precondition(query.outputSize == q && key.outputSize == kv && value.outputSize == kv
                      && output.inputSize == q && key.inputSize == query.inputSize
@@ -43,6 +46,7 @@ public final class ParallelAttention: Sendable {
         self.layout = layout
         self.ropeTheta = ropeTheta
         self.ropePairing = ropePairing
+        self.ropeScaling = ropeScaling
         self.sharedKVHeads = sharedKVHeads
     }
 
@@ -119,6 +123,6 @@ public final class ParallelAttention: Sendable {
     private func rotate(_ x: MatrixView, heads: Int, pass: PassLayout) {
         guard let ropeTheta else { return }
         VectorKernels.rope(x.base, tokens: x.rows, heads: heads, headDim: layout.headDim, positions: pass.positions,
-                           base: ropeTheta, pairing: ropePairing)
+                           base: ropeTheta, pairing: ropePairing, scaling: ropeScaling)
     }
 }

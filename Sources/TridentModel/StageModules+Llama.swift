@@ -25,7 +25,7 @@ extension StageModules {
                     value: ColumnParallelLinear(weight: Tensor(w.value), bias: w.valueBias.map(vector)),
                     output: RowParallelLinear(weight: Tensor(w.attentionOutput), bias: w.attentionOutputBias.map(vector)),
                     layout: layout, ropeTheta: c.positionEncoding == .rope ? c.ropeTheta : nil,
-                    ropePairing: c.ropePairing),
+                    ropePairing: c.ropePairing, ropeScaling: c.ropeScaling),
                 mlpNorm: norm(w.mlpNorm, w.mlpNormBias),
                 mlp: ParallelMLP(gate: w.gate.map { ColumnParallelLinear(weight: Tensor($0), bias: w.gateBias.map(vector)) },
                                  up: ColumnParallelLinear(weight: Tensor(w.up), bias: w.upBias.map(vector)),

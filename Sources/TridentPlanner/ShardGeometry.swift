@@ -15,6 +15,9 @@ public struct ShardGeometry: Sendable, Equatable {
 
     /// Cuts `model` for `tensor` ranks and `pipeline` stages; `blockSize` is the weight
     /// format's quantization block (MLP columns are cut at its multiples).
+    // Not inlined: Swift 6.3.1's SemanticARCOpts crashes on perDevice with it inlined
+    // (now that ModelConfiguration holds an array).
+    @inline(never)
     public init(model: PlannerModel, tensor: Int, pipeline: Int, blockSize: Int = 1) {
         let c = model.configuration
         precondition(tensor >= 1 && tensor <= c.headCount, "TP \(tensor) must be in 1...\(c.headCount) heads")

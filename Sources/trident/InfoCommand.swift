@@ -52,7 +52,8 @@ struct InfoCommand: ParsableCommand {
         print("heads:           \(c.headCount) query, \(c.kvHeadCount) KV (group \(c.groupSize)), head dim \(c.headDimension)")
         print("vocabulary:      \(c.vocabularySize)")
         print("context length:  \(c.contextLength)")
-        let positions = c.positionEncoding == .rope ? "RoPE base \(c.ropeTheta) (\(c.ropePairing) pairs)" : "learned positions"
+        var positions = c.positionEncoding == .rope ? "RoPE base \(c.ropeTheta) (\(c.ropePairing) pairs)" : "learned positions"
+        if !c.ropeScaling.isNone { positions += ", scaled: \(c.ropeScaling)" }
         print("blocks:          \(c.normalization == .rms ? "RMSNorm" : "LayerNorm") eps \(c.rmsNormEpsilon), \(c.gatedMLP ? "gated " : "")\(c.activation.rawValue) MLP, \(biases(c)), \(positions)")
         print("parameters:      \(c.parameterCount)")
     }

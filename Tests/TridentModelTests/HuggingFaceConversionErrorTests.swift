@@ -81,13 +81,13 @@ struct HuggingFaceConversionErrorTests {
         #expect(message.contains("model.layers.0.self_attn.k_proj.bias") && message.contains("no GGUF name"), "\(message)")
     }
 
-    @Test("GPT-2 and RoPE scaling are refused with one line")
+    @Test("GPT-2 and unsupported RoPE scaling (yarn) are refused with one line")
     func unsupported() throws {
         let gpt2 = try #require(Self.conversionError(ModelFixture.path("tiny-gpt2", .huggingFace)))
         #expect(gpt2.contains("gpt2") && gpt2.contains("llama, mistral, qwen2"), "\(gpt2)")
-        try Self.withEditedLlama({ $0["rope_scaling"] = ["type": "linear", "factor": 2.0] as [String: Any] }) { directory in
+        try Self.withEditedLlama({ $0["rope_scaling"] = ["type": "yarn", "factor": 2.0] as [String: Any] }) { directory in
             let message = try #require(Self.conversionError(directory))
-            #expect(message.contains("rope_scaling"), "\(message)")
+            #expect(message.contains("rope_scaling") && message.contains("'yarn'"), "\(message)")
         }
     }
 }

@@ -91,7 +91,7 @@ struct HuggingFaceDirectoryTests {
     @Test("unsupported architectures and settings are refused by name")
     func unsupported() throws {
         let cases: [(String, Any, String)] = [("model_type", "falcon", "falcon"),
-                                              ("rope_scaling", ["type": "linear", "factor": 2.0], "rope_scaling"),
+                                              ("rope_scaling", ["type": "yarn", "factor": 2.0], "rope_type 'yarn'"),
                                               ("hidden_act", "swiglu_oai", "swiglu_oai"),
                                               ("num_attention_heads", "four", "num_attention_heads")]
         for (key, value, expected) in cases {

@@ -11,7 +11,9 @@ import TridentFormats
 /// permuted in numpy), and give the directory's logits; bad directories fail with one line.
 @Suite("Hugging Face directories converted to GGUF")
 struct HuggingFaceToGGUFTests {
-    static let architectures = ["tiny-llama", "tiny-mistral", "tiny-qwen2"]
+    /// Also Llama with llama3 / linear RoPE scaling and with biases (`RopeScalingFixtureTests`).
+    static let architectures = ["tiny-llama", "tiny-mistral", "tiny-qwen2", "tiny-llama3rope", "tiny-llama-linear",
+                                "tiny-llama-bias"]
 
     static func convert(_ directory: String, to path: String) throws -> HuggingFaceToGGUF.Result {
         try HuggingFaceToGGUF.convert(directory: HuggingFaceDirectory(path: directory), output: path)
@@ -70,8 +72,9 @@ struct HuggingFaceToGGUFTests {
 
     /// Quantizing the converted file gives exactly what quantizing the fixture's GGUF copy
     /// gives (same f32 values, same blocks), so the q8_0 logits are equal; against the f32
-    /// directory they move by the Q8_0 rounding: measured 0.12-0.15 on logits up to about 5.
-    @Test("quantized to q8_0: logits equal the quantized reference layout's, within 0.25 of the directory's",
+    /// directory they move by the Q8_0 rounding: measured 0.12-0.15 on logits up to about 5
+    /// (14 positions), up to 0.28 on the 48-position RoPE-scaling fixtures.
+    @Test("quantized to q8_0: logits equal the quantized reference layout's, within 0.4 of the directory's",
           arguments: architectures)
     func q8_0Logits(name: String) throws {
         let fixture = try ModelFixture.load(name)
@@ -90,7 +93,7 @@ struct HuggingFaceToGGUFTests {
         let layout = try singleRankRunner(reference).forward(tokens: fixture.tokens, slot: 0, start: 0, logits: .all)
         #expect(got == layout, "\(name)")
         let difference = maxAbsDifference(got, expected)
-        #expect(difference > 0 && difference < 0.25, "\(name): \(difference)")
+        #expect(difference > 0 && difference < 0.4, "\(name): \(difference)")
     }
 
     /// The complete directories of `Tests/Fixtures/hf-quantize` (llama F32, qwen2 BF16 tied,

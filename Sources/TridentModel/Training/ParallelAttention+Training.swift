@@ -81,10 +81,12 @@ extension ParallelAttention {
         pass.positions.withUnsafeBufferPointer { p in
             if backward {
                 RopeBackward.backward(x.base, tokens: x.rows, heads: heads, headDim: layout.headDim,
-                                      positions: p.baseAddress!, base: ropeTheta, pairing: ropePairing)
+                                      positions: p.baseAddress!, base: ropeTheta, pairing: ropePairing,
+                                   scaling: ropeScaling)
             } else {
                 VectorKernels.rope(x.base, tokens: x.rows, heads: heads, headDim: layout.headDim,
-                                   positions: p.baseAddress!, base: ropeTheta, pairing: ropePairing)
+                                   positions: p.baseAddress!, base: ropeTheta, pairing: ropePairing,
+                                   scaling: ropeScaling)
             }
         }
     }

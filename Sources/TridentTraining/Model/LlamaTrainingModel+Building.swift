@@ -53,7 +53,7 @@ extension LlamaTrainingModel {
                 value: try column(p + "attn_v", c.kvDimension, rows: kv, hasBias: c.attentionBias, perHead: hd),
                 output: try row(p + "attn_output", c.queryDimension, columns: q, hasBias: c.attentionOutputBias),
                 layout: plan.attentionLayout(c), ropeTheta: c.positionEncoding == .rope ? c.ropeTheta : nil,
-                ropePairing: c.ropePairing, sharedKVHeads: sharedKVHeads)
+                ropePairing: c.ropePairing, ropeScaling: c.ropeScaling, sharedKVHeads: sharedKVHeads)
             let mlpNorm = try norm(p + "ffn_norm")
             let gate = c.gatedMLP ? try column(p + "ffn_gate", c.intermediateSize, rows: plan.mlpColumns, hasBias: c.mlpBias) : nil
             let mlp = ParallelMLP(gate: gate,
