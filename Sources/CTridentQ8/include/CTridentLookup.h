@@ -1,22 +1,25 @@
-// A 16-entry float table lookup for the 16-lane decode loops in TridentKernels (the IQ4
-// grid, nibble -> value tables). Swift has no variable lane shuffle, and a lane loop of
-// table reads compiles to 16 scalar loads; this static inline function is imported into
-// Swift and inlined there, so with AVX-512F it is one `vpermps`.
+// Lane operations for the 16-lane decode loops in TridentKernels that Swift cannot spell as
+// single instructions: a 16-entry float table lookup (the IQ4 grid) and an OR under a bit
+// mask (the q5 fifth bits). Swift has no variable lane shuffle or mask registers, and its
+// lane loops compile to scalar code; these static inline functions are imported into Swift
+// and inlined there, so with AVX-512F each is one instruction. Without it (other CPUs, or a
+// portable build) they are plain loops with the same results.
 #ifndef CTRIDENTLOOKUP_H
 #define CTRIDENTLOOKUP_H
 
 #include <stdint.h>
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 /// 16 floats (Swift sees `SIMD16<Float>`).
 typedef float trident_f32x16 __attribute__((ext_vector_type(16)));
 /// 16 unsigned 32-bit lanes (Swift sees `SIMD16<UInt32>`).
 typedef uint32_t trident_u32x16 __attribute__((ext_vector_type(16)));
 
-#if defined(__AVX512F__)
-#include <immintrin.h>
-#endif
-
-/// result[i] = table[index[i] & 15] for i in 0..<16 (only the low 4 bits of each index count).
+/// result[i] = table[index[i] & 15] for i in 0..<16 (only the low 4 bits of each index
+/// count): one `vpermps` with AVX-512F.
 static inline __attribute__((always_inline))
 trident_f32x16 trident_lookup16(trident_f32x16 table, trident_u32x16 index) {
 #if defined(__AVX512F__)
@@ -24,6 +27,20 @@ trident_f32x16 trident_lookup16(trident_f32x16 table, trident_u32x16 index) {
 #else
     trident_f32x16 result;
     for (int i = 0; i < 16; i++) { result[i] = table[index[i] & 15]; }
+    return result;
+#endif
+}
+
+/// result[i] = value[i] | (bit i of `bits` set ? `add` : 0): with AVX-512F one masked
+/// `vpord` whose mask register is `bits` itself.
+static inline __attribute__((always_inline))
+trident_u32x16 trident_or_where16(trident_u32x16 value, uint16_t bits, uint32_t add) {
+#if defined(__AVX512F__)
+    return (trident_u32x16)_mm512_mask_or_epi32((__m512i)value, (__mmask16)bits, (__m512i)value,
+                                                _mm512_set1_epi32((int)add));
+#else
+    trident_u32x16 result;
+    for (int i = 0; i < 16; i++) { result[i] = value[i] | (((bits >> i) & 1) ? add : 0); }
     return result;
 #endif
 }

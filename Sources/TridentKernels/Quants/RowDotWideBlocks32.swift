@@ -1,19 +1,18 @@
+import CTridentQ8
+
 // 16-lane decode loops of the 32-element block types q5_0, q5_1 and iq4_nl (layouts in
 // `Blocks32`), one block per `add`: the 16 nibble bytes are widened once (low nibbles are
 // elements 0..<16, high nibbles 16..<32), and successive blocks alternate between two
 // accumulators so their FMA chains overlap. Offsets (−16·d, m) use the block sums of x.
 
-/// Lane indices 0...15.
-@inline(__always)
-var laneIndex16: SIMD16<UInt32> { SIMD16<UInt32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) }
-
 /// The 32 five-bit values of a q5 block, elements 0..<16 and 16..<32: nibbles of `qs` plus
-/// bit j (element j) of `qh` as bit 4.
+/// bit j (element j) of `qh` as bit 4 (a masked OR whose mask is `qh`'s half itself).
 @inline(__always)
 func q5Values16(_ qh: UInt32, _ qs: UnsafePointer<UInt8>) -> (low: V16, high: V16) {
     let raw = widenBytes16(qs)
-    let h = SIMD16<UInt32>(repeating: qh) &>> laneIndex16  // bit j of lane j at bit 0, bit j + 16 at bit 16
-    return (uintsToFloat16((raw & 15) | ((h & 1) &<< 4)), uintsToFloat16((raw &>> 4) | ((h &>> 12) & 16)))
+    let low = trident_or_where16(raw & 15, UInt16(truncatingIfNeeded: qh), 16)
+    let high = trident_or_where16(raw &>> 4, UInt16(truncatingIfNeeded: qh >> 16), 16)
+    return (uintsToFloat16(low), uintsToFloat16(high))
 }
 
 /// q5_0: value = d·(q − 16); Σ = Σ_b d_b·Σq·x − 16·Σ_b d_b·Σx_b.

@@ -4,6 +4,11 @@
 // each 16-lane product then takes its scale by a broadcast. Minimum terms (Q4_K, Q5_K) and
 // the −32 bias (Q6_K) come from the sums of x, one vector FMA per super-block.
 
+/// 0...15 as floats: `lookup16(nibbleTable, bytes)` converts low nibbles in one `vpermps`
+/// (no mask, no conversion), which moves work off the port the conversions use.
+@inline(__always)
+var nibbleTable: V16 { V16(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) }
+
 extension KQuantScales {
     /// Q4_K / Q5_K: the 8 scales and the 8 minimums of the 12 scale bytes at `q` as floats,
     /// equal to `scaleMin(j, q)` for j in 0..<8. Bytes 0-3 / 4-7 hold scales / mins 0-3 in
@@ -47,7 +52,7 @@ struct Q4KRowDot: WideRowDot {
         for chunk in 0..<4 {  // 32 bytes: low nibbles are sub-block 2·chunk, high 2·chunk + 1
             let xc = x + 64 * chunk
             let a = widenBytes16(q + 32 * chunk), b = widenBytes16(q + 32 * chunk + 16)
-            let lo = fma16(uintsToFloat16(b & 15), load16(xc + 16), uintsToFloat16(a & 15) * load16(xc))
+            let lo = fma16(lookup16(nibbleTable, b), load16(xc + 16), lookup16(nibbleTable, a) * load16(xc))
             let hi = fma16(uintsToFloat16(b &>> 4), load16(xc + 48), uintsToFloat16(a &>> 4) * load16(xc + 32))
             acc0 = fma16(lo, splat16(scales, 2 * chunk), acc0)
             acc1 = fma16(hi, splat16(scales, 2 * chunk + 1), acc1)
