@@ -115,10 +115,10 @@ import Testing
         for _ in 0..<200 {
             let bytes = (0..<12).map { _ in UInt8.random(in: 0...255, using: &generator) }
             bytes.withUnsafeBufferPointer { q in
-                let (scales, mins) = KQuantScales.scalesMins8(UnsafeRawPointer(q.baseAddress!))
+                let minsScales = KQuantScales.minsScales16(UnsafeRawPointer(q.baseAddress!))
                 for j in 0..<8 {
                     let (s, m) = KQuantScales.scaleMin(j, q.baseAddress!)
-                    #expect(scales[j] == s && mins[j] == m, "\(bytes) sub-block \(j)")
+                    #expect(minsScales[8 + j] == s && minsScales[j] == m, "\(bytes) sub-block \(j)")
                 }
             }
         }

@@ -45,4 +45,21 @@ trident_u32x16 trident_or_where16(trident_u32x16 value, uint16_t bits, uint32_t 
 #endif
 }
 
+/// bytes[j] zero-extended to 32 bits, j in 0..<16 (one `vpmovzxbd` with AVX-512F). The empty
+/// asm statement makes the result opaque to LLVM: otherwise, seeing zero-extended bytes, it
+/// moves a following `>> 4` before the widening (a byte shift plus a second widening, both on
+/// the shuffle port that `trident_lookup16` also uses).
+static inline __attribute__((always_inline))
+trident_u32x16 trident_widen_bytes16(const uint8_t *bytes) {
+#if defined(__AVX512F__)
+    __m512i wide = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)bytes));
+    __asm__("" : "+v"(wide));
+    return (trident_u32x16)wide;
+#else
+    trident_u32x16 result;
+    for (int j = 0; j < 16; j++) { result[j] = bytes[j]; }
+    return result;
+#endif
+}
+
 #endif

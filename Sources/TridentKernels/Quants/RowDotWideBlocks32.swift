@@ -9,7 +9,7 @@ import CTridentQ8
 /// bit j (element j) of `qh` as bit 4 (a masked OR whose mask is `qh`'s half itself).
 @inline(__always)
 func q5Values16(_ qh: UInt32, _ qs: UnsafePointer<UInt8>) -> (low: V16, high: V16) {
-    let raw = widenBytes16(qs)
+    let raw = widenOpaque16(qs)
     let low = trident_or_where16(raw & 15, UInt16(truncatingIfNeeded: qh), 16)
     let high = trident_or_where16(raw &>> 4, UInt16(truncatingIfNeeded: qh >> 16), 16)
     return (uintsToFloat16(low), uintsToFloat16(high))
@@ -66,7 +66,7 @@ struct IQ4NLRowDot: WideRowDot {
     @inline(__always)
     mutating func add(_ block: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ sums: UnsafePointer<Float>) {
         let table = iq4Table
-        let raw = widenBytes16((block + 2).assumingMemoryBound(to: UInt8.self))
+        let raw = widenOpaque16((block + 2).assumingMemoryBound(to: UInt8.self))
         let s = fma16(lookup16(table, raw &>> 4), load16(x + 16), lookup16(table, raw) * load16(x))
         acc0 = fma16(s, V16(repeating: loadHalf(block, 0)), acc0)
         swap(&acc0, &acc1)

@@ -4,34 +4,39 @@
 // each 16-lane product then takes its scale by a broadcast. Minimum terms (Q4_K, Q5_K) and
 // the −32 bias (Q6_K) come from the sums of x, one vector FMA per super-block.
 
-/// 0...15 as floats: `lookup16(nibbleTable, bytes)` converts low nibbles in one `vpermps`
-/// (no mask, no conversion), which moves work off the port the conversions use.
+/// 0...15 as floats: `lookup16(nibbleTable, indices)` converts nibbles in one `vpermps`
+/// (no mask, no conversion).
 @inline(__always)
 var nibbleTable: V16 { V16(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) }
 
 extension KQuantScales {
-    /// Q4_K / Q5_K: the 8 scales and the 8 minimums of the 12 scale bytes at `q` as floats,
-    /// equal to `scaleMin(j, q)` for j in 0..<8. Bytes 0-3 / 4-7 hold scales / mins 0-3 in
-    /// their low 6 bits; bytes 8-11 hold the low 4 bits of scales 4-7 (low nibbles) and of
-    /// mins 4-7 (high nibbles), whose top 2 bits are the top 2 bits of bytes 0-3 / 4-7.
+    /// Q4_K / Q5_K: the 8 minimums (lanes 0-7) and the 8 scales (lanes 8-15) of the 12 scale
+    /// bytes at `q` as floats, lane j / 8 + j equal to `scaleMin(j, q)`. Bytes 0-3 / 4-7 hold
+    /// scales / mins 0-3 in their low 6 bits; bytes 8-11 hold the low 4 bits of scales 4-7 (low
+    /// nibbles) and of mins 4-7 (high nibbles), whose top 2 bits are the top 2 bits of bytes
+    /// 0-3 / 4-7. The bit work is on three words, then one widening and one conversion.
     @inline(__always)
-    static func scalesMins8(_ q: UnsafeRawPointer) -> (scales: F8, mins: F8) {
+    static func minsScales16(_ q: UnsafeRawPointer) -> V16 {
         let w0 = q.loadUnaligned(as: UInt32.self)
         let w1 = q.loadUnaligned(fromByteOffset: 4, as: UInt32.self)
         let w2 = q.loadUnaligned(fromByteOffset: 8, as: UInt32.self)
         let low6: UInt32 = 0x3F3F_3F3F, low4: UInt32 = 0x0F0F_0F0F, low2: UInt32 = 0x0303_0303
-        let scalesHigh = (w2 & low4) | (((w0 >> 6) & low2) << 4)
-        let minsHigh = ((w2 >> 4) & low4) | (((w1 >> 6) & low2) << 4)
-        return (bytesToFloat8(w0 & low6, scalesHigh), bytesToFloat8(w1 & low6, minsHigh))
+        let words = SIMD4<UInt32>(w1 & low6, ((w2 >> 4) & low4) | (((w1 >> 6) & low2) << 4),
+                                  w0 & low6, (w2 & low4) | (((w0 >> 6) & low2) << 4))
+        let b = unsafeBitCast(words, to: SIMD16<UInt8>.self)
+        return uintsToFloat16(SIMD16<UInt32>(UInt32(b[0]), UInt32(b[1]), UInt32(b[2]), UInt32(b[3]),
+                                             UInt32(b[4]), UInt32(b[5]), UInt32(b[6]), UInt32(b[7]),
+                                             UInt32(b[8]), UInt32(b[9]), UInt32(b[10]), UInt32(b[11]),
+                                             UInt32(b[12]), UInt32(b[13]), UInt32(b[14]), UInt32(b[15])))
     }
+}
 
-    /// The 8 bytes of two little-endian words (`low` first) as floats.
-    @inline(__always)
-    static func bytesToFloat8(_ low: UInt32, _ high: UInt32) -> F8 {
-        let b = unsafeBitCast(SIMD2<UInt32>(low, high), to: SIMD8<UInt8>.self)
-        return intsToFloat(SIMD8<UInt32>(UInt32(b[0]), UInt32(b[1]), UInt32(b[2]), UInt32(b[3]),
-                                         UInt32(b[4]), UInt32(b[5]), UInt32(b[6]), UInt32(b[7])))
-    }
+/// `minsScales16` of a Q4_K / Q5_K super-block times (dmin, d): lanes 0-7 dmin·m_j, 8-15 d·sc_j.
+@inline(__always)
+func kQuantMinsScales(_ block: UnsafeRawPointer) -> V16 {
+    let factors = V16(lowHalf: F8(repeating: loadHalf(block, KQuantLayout.Q4.dmin)),
+                      highHalf: F8(repeating: loadHalf(block, KQuantLayout.Q4.d)))
+    return KQuantScales.minsScales16(block + KQuantLayout.Q4.scales) * factors
 }
 
 /// Q4_K: value = d·sc·q − dmin·m per 32 elements; Σ = Σ_j d·sc_j·Σq·x − Σ_j dmin·m_j·Σx_j.
@@ -45,17 +50,16 @@ struct Q4KRowDot: WideRowDot {
     @inline(__always)
     mutating func add(_ block: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ sums: UnsafePointer<Float>) {
         typealias L = KQuantLayout.Q4
-        let (sc, mn) = KQuantScales.scalesMins8(block + L.scales)
-        let scales = sc * loadHalf(block, L.d)
-        minimums = fma8(mn * loadHalf(block, L.dmin), load8(sums), minimums)
+        let scales = kQuantMinsScales(block)  // lanes 8 + j: d·sc_j
+        minimums = fma8(scales.lowHalf, load8(sums), minimums)
         let q = (block + L.qs).assumingMemoryBound(to: UInt8.self)
         for chunk in 0..<4 {  // 32 bytes: low nibbles are sub-block 2·chunk, high 2·chunk + 1
             let xc = x + 64 * chunk
-            let a = widenBytes16(q + 32 * chunk), b = widenBytes16(q + 32 * chunk + 16)
+            let a = widenOpaque16(q + 32 * chunk), b = widenOpaque16(q + 32 * chunk + 16)
             let lo = fma16(lookup16(nibbleTable, b), load16(xc + 16), lookup16(nibbleTable, a) * load16(xc))
-            let hi = fma16(uintsToFloat16(b &>> 4), load16(xc + 48), uintsToFloat16(a &>> 4) * load16(xc + 32))
-            acc0 = fma16(lo, splat16(scales, 2 * chunk), acc0)
-            acc1 = fma16(hi, splat16(scales, 2 * chunk + 1), acc1)
+            let hi = fma16(lookup16(nibbleTable, b &>> 4), load16(xc + 48), lookup16(nibbleTable, a &>> 4) * load16(xc + 32))
+            acc0 = fma16(lo, splat16(scales, 8 + 2 * chunk), acc0)
+            acc1 = fma16(hi, splat16(scales, 9 + 2 * chunk), acc1)
         }
     }
 
@@ -74,23 +78,27 @@ struct Q5KRowDot: WideRowDot {
     @inline(__always)
     mutating func add(_ block: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ sums: UnsafePointer<Float>) {
         typealias L = KQuantLayout.Q5
-        let (sc, mn) = KQuantScales.scalesMins8(block + L.scales)
-        let scales = sc * loadHalf(block, L.d)
-        minimums = fma8(mn * loadHalf(block, L.dmin), load8(sums), minimums)
+        let scales = kQuantMinsScales(block)  // lanes 8 + j: d·sc_j
+        minimums = fma8(scales.lowHalf, load8(sums), minimums)
         let q = (block + L.qs).assumingMemoryBound(to: UInt8.self)
         let qh = (block + L.qh).assumingMemoryBound(to: UInt8.self)
-        var h0 = widenBytes16(qh), h1 = widenBytes16(qh + 16)  // shifted right by 2 per chunk
+        // Bit 2·chunk (low nibbles) and 2·chunk + 1 (high nibbles) of each qh byte, kept at
+        // bit 4 by shifting right by 2 per chunk.
+        let h0 = widenOpaque16(qh), h1 = widenOpaque16(qh + 16)
+        var low0 = h0 &<< 4, low1 = h1 &<< 4, high0 = h0 &<< 3, high1 = h1 &<< 3
         for chunk in 0..<4 {
             let xc = x + 64 * chunk
-            let a = widenBytes16(q + 32 * chunk), b = widenBytes16(q + 32 * chunk + 16)
-            let a0 = (a & 15) | ((h0 &<< 4) & 16), b0 = (b & 15) | ((h1 &<< 4) & 16)
-            let a1 = (a &>> 4) | ((h0 &<< 3) & 16), b1 = (b &>> 4) | ((h1 &<< 3) & 16)
+            let a = widenOpaque16(q + 32 * chunk), b = widenOpaque16(q + 32 * chunk + 16)
+            let a0 = (a & 15) | (low0 & 16), b0 = (b & 15) | (low1 & 16)
+            let a1 = (a &>> 4) | (high0 & 16), b1 = (b &>> 4) | (high1 & 16)
             let lo = fma16(uintsToFloat16(b0), load16(xc + 16), uintsToFloat16(a0) * load16(xc))
             let hi = fma16(uintsToFloat16(b1), load16(xc + 48), uintsToFloat16(a1) * load16(xc + 32))
-            acc0 = fma16(lo, splat16(scales, 2 * chunk), acc0)
-            acc1 = fma16(hi, splat16(scales, 2 * chunk + 1), acc1)
-            h0 = h0 &>> 2
-            h1 = h1 &>> 2
+            acc0 = fma16(lo, splat16(scales, 8 + 2 * chunk), acc0)
+            acc1 = fma16(hi, splat16(scales, 9 + 2 * chunk), acc1)
+            low0 = low0 &>> 2
+            low1 = low1 &>> 2
+            high0 = high0 &>> 2
+            high1 = high1 &>> 2
         }
     }
 
@@ -116,8 +124,8 @@ struct Q6KRowDot: WideRowDot {
             let qh = (block + L.qh + 32 * half).assumingMemoryBound(to: UInt8.self)
             let xh = x + 128 * half
             for k in 0..<2 {  // lanes l = 16k ..< 16k + 16 of each 32
-                let a = widenBytes16(ql + 16 * k), c = widenBytes16(ql + 32 + 16 * k)
-                let h = widenBytes16(qh + 16 * k)
+                let a = widenOpaque16(ql + 16 * k), c = widenOpaque16(ql + 32 + 16 * k)
+                let h = widenOpaque16(qh + 16 * k)
                 let v0 = (a & 15) | ((h & 3) &<< 4), v1 = (c & 15) | ((h & 12) &<< 2)
                 let v2 = (a &>> 4) | (h & 48), v3 = (c &>> 4) | ((h &>> 2) & 48)
                 let g = 8 * half + k

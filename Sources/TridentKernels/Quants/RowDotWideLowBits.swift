@@ -18,12 +18,12 @@ struct Q2KRowDot: WideRowDot {
     @inline(__always)
     mutating func add(_ block: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ sums: UnsafePointer<Float>) {
         typealias L = KQuantLayout.Q2
-        let packed = widenBytes16((block + L.scales).assumingMemoryBound(to: UInt8.self))
+        let packed = widenOpaque16((block + L.scales).assumingMemoryBound(to: UInt8.self))
         let scales = uintsToFloat16(packed & 15) * loadHalf(block, L.d)
         minimums = fma16(uintsToFloat16(packed &>> 4) * loadHalf(block, L.dmin), load16(sums), minimums)
         for half in 0..<2 {
             let q = (block + L.qs + 32 * half).assumingMemoryBound(to: UInt8.self)
-            var a = widenBytes16(q), b = widenBytes16(q + 16)  // shifted right by 2 per group
+            var a = widenOpaque16(q), b = widenOpaque16(q + 16)  // shifted right by 2 per group
             for j in 0..<4 {  // elements 128·half + 32·j ..< +32: scales g, g + 1
                 let xs = x + 128 * half + 32 * j
                 let g = 8 * half + 2 * j
@@ -54,10 +54,10 @@ struct Q3KRowDot: WideRowDot {
             * loadHalf(block, L.d)
         bias = fma16(scales, load16(sums), bias)
         let hm = (block + L.hmask).assumingMemoryBound(to: UInt8.self)
-        var m0 = widenBytes16(hm), m1 = widenBytes16(hm + 16)  // bit 4·half + j, shifted down per group
+        var m0 = widenOpaque16(hm), m1 = widenOpaque16(hm + 16)  // bit 4·half + j, shifted down per group
         for half in 0..<2 {
             let q = (block + L.qs + 32 * half).assumingMemoryBound(to: UInt8.self)
-            var a = widenBytes16(q), b = widenBytes16(q + 16)
+            var a = widenOpaque16(q), b = widenOpaque16(q + 16)
             for j in 0..<4 {
                 let xs = x + 128 * half + 32 * j
                 let g = 8 * half + 2 * j
@@ -89,7 +89,7 @@ struct IQ4XSRowDot: WideRowDot {
         let scales = Self.scales(block) * loadHalf(block, L.d)
         let qs = (block + L.qs).assumingMemoryBound(to: UInt8.self)
         for ib in 0..<8 {
-            let raw = widenBytes16(qs + 16 * ib)
+            let raw = widenOpaque16(qs + 16 * ib)
             let xb = x + 32 * ib
             let s = fma16(lookup16(table, raw &>> 4), load16(xb + 16), lookup16(table, raw) * load16(xb))
             if ib & 1 == 0 { acc0 = fma16(s, splat16(scales, ib), acc0) } else { acc1 = fma16(s, splat16(scales, ib), acc1) }

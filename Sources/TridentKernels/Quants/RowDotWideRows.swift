@@ -98,6 +98,14 @@ func lookup16(_ table: V16, _ index: SIMD16<UInt32>) -> V16 {
     trident_lookup16(table, index)
 }
 
+/// 16 bytes zero-extended to 32-bit lanes (one `vpmovzxbd`), opaque to LLVM
+/// (`trident_widen_bytes16`): from a plain widening LLVM moves later shifts and masks before
+/// it (byte shifts plus a second widening, on the shuffle port the lookups also need).
+@inline(__always)
+func widenOpaque16(_ p: UnsafePointer<UInt8>) -> SIMD16<UInt32> {
+    trident_widen_bytes16(p)
+}
+
 /// Lane `i` of `v` in all 16 lanes (the scale of one sub-block).
 @inline(__always)
 func splat16(_ v: V16, _ i: Int) -> V16 { V16(repeating: v[i]) }
