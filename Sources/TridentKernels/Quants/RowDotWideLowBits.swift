@@ -88,11 +88,14 @@ struct IQ4XSRowDot: WideRowDot {
         let table = iq4Table
         let scales = Self.scales(block) * loadHalf(block, L.d)
         let qs = (block + L.qs).assumingMemoryBound(to: UInt8.self)
-        for ib in 0..<8 {
+        @inline(__always) func subBlock(_ ib: Int) -> V16 {
             let raw = widenOpaque16(qs + 16 * ib)
             let xb = x + 32 * ib
-            let s = fma16(lookup16(table, raw &>> 4), load16(xb + 16), lookup16(table, raw) * load16(xb))
-            if ib & 1 == 0 { acc0 = fma16(s, splat16(scales, ib), acc0) } else { acc1 = fma16(s, splat16(scales, ib), acc1) }
+            return fma16(lookup16(table, raw &>> 4), load16(xb + 16), lookup16(table, raw) * load16(xb))
+        }
+        for ib in stride(from: 0, to: 8, by: 2) {  // even sub-blocks into acc0, odd into acc1
+            acc0 = fma16(subBlock(ib), splat16(scales, ib), acc0)
+            acc1 = fma16(subBlock(ib + 1), splat16(scales, ib + 1), acc1)
         }
     }
 
