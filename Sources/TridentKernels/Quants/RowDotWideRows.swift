@@ -2,9 +2,9 @@ import CTridentQ8
 
 // The 16-lane, two-rows-per-pass decode loops of the types beyond q4_0 / q4_1 / q8_0
 // (`MatvecKernel.wide`). Each type describes one row's running sums over one block in a
-// `WideRowDot`; `RowDot.wideRows` walks two rows together, so every x vector is loaded once
-// for both (LLVM merges the two rows' loads of the same address), then an odd leftover row
-// alone. Activations stay float32: results equal the 8-lane loops up to float32 summation
+// `WideRowDot`; `RowDot.wideRows` walks two rows together, block by block, so both read each
+// x block while it is in L1 (where LLVM unrolls a block's inner loop, as for q4_K, it also
+// merges the two rows' loads of the same x vector), then an odd leftover row alone. Activations stay float32: results equal the 8-lane loops up to float32 summation
 // order. The types' `add`s live in `RowDotWideKQuants.swift`, `RowDotWideLowBits.swift`
 // and `RowDotWideBlocks32.swift`.
 
