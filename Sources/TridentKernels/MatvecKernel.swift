@@ -21,8 +21,9 @@ public enum MatvecKernel: String, Sendable, CaseIterable {
     /// Whether `wide` has its own loop for `dtype` (others fall back to the narrow loop).
     public static func hasWideLoop(_ dtype: DType) -> Bool {
         switch dtype {
-        case .f32, .q8_0, .q4_0, .q4_1: return true
-        default: return false
+        case .f32, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .iq4_nl: return true
+        case .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .iq4_xs: return true
+        case .f16, .bf16: return false
         }
     }
 }
@@ -30,7 +31,7 @@ public enum MatvecKernel: String, Sendable, CaseIterable {
 /// Rows `range` of a matrix-vector product with the 16-lane loops (`MatvecKernel.wide`);
 /// returns false, writing nothing, for a dtype without a wide loop.
 /// - Parameters: `x` `[columns]`, `sums` `[columns / 32]` block sums of `x` (q4 types),
-///   `out` `[w.rows]` (only `range` is written).
+///   `out` `[w.rows]` (only `range` is written). Types beyond these four: `RowDot.wideBlockRows`.
 func matvecRowsWide(_ w: WeightMatrix, _ range: Range<Int>, _ x: UnsafePointer<Float>,
                     _ sums: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) -> Bool {
     let blocks = w.columns / 32
@@ -62,7 +63,7 @@ func matvecRowsWide(_ w: WeightMatrix, _ range: Range<Int>, _ x: UnsafePointer<F
         }
         if r < range.upperBound { out[r] = RowDot.q8_0Wide(w.rowPointer(r), x, blocks) }
     default:
-        return false
+        return RowDot.wideBlockRows(w, range, x, sums, out)
     }
     return true
 }

@@ -74,12 +74,12 @@ import Testing
 
     /// Types without a wide loop report so and write nothing (matvec then uses the narrow loop).
     @Test func wideDeclinesOtherTypes() {
-        let w = OwnedWeights(values: randomFloats(4 * 64, seed: 2), rows: 4, columns: 64, dtype: .q5_1).matrix
+        let w = OwnedWeights(values: randomFloats(4 * 64, seed: 2), rows: 4, columns: 64, dtype: .f16).matrix
         let x = [Float](repeating: 1, count: 64)
         var out = [Float](repeating: -7, count: 4)
         let sums = [Float](repeating: 32, count: 2)
         let handled = matvecRowsWide(w, 0..<4, x, sums, &out)
-        #expect(!handled && !MatvecKernel.hasWideLoop(.q5_1))
+        #expect(!handled && !MatvecKernel.hasWideLoop(.f16))
         #expect(out == [-7, -7, -7, -7])
     }
 

@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "CTridentLookup.h"
 
 /// 1 when this build has the x86 kernels below.
 int trident_q8_x86_available(void);
