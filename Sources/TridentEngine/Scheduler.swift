@@ -228,13 +228,13 @@ public final class Scheduler {
             zip(contents, prompt.prefix(prompt.count - 1)).prefix { $0 == $1 }.count
         }
         var best = (index: 0, reused: 0, source: Int?.none)
+        let sources = running.keys.sorted().filter { running[$0]!.prefixSource == nil }
         for (index, slot) in free.enumerated() {
             if let contents = slotContents[slot] {
                 let inPlace = shared(contents)
                 if inPlace > best.reused { best = (index, inPlace, nil) }
             }
-            for source in running.keys.sorted() where running[source]!.prefixSource == nil
-                && runner.canCopyPrefix(from: source, to: slot) {
+            for source in sources where runner.canCopyPrefix(from: source, to: slot) {
                 let copied = shared(running[source]!.sequence.tokensInCache)
                 if copied > best.reused { best = (index, copied, source) }
             }

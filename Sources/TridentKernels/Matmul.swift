@@ -32,8 +32,7 @@ public func matmul(weight: WeightMatrix, input: UnsafePointer<Float>, output: Un
     } else if weight.dtype == .q8_0 && activations == .int8 {
         Q8Matmul.run(weight: weight, input: input, inputStride: inStride, output: output,
                      outputStride: outStride, tokens: tokens, pool: pool, path: .current)
-    } else if kernel == .panels && tokens < PrefillKernel.panelMinimumTokens && MatmulFewTokens.supports(weight.dtype)
-                && weight.columns % 32 == 0 {
+    } else if kernel == .panels && tokens < PrefillKernel.panelMinimumTokens && MatmulFewTokens.supports(weight.dtype) {
         MatmulFewTokens.run(weight: weight, input: input, inputStride: inStride, output: output,
                             outputStride: outStride, tokens: tokens, pool: pool)
     } else if kernel == .panels && tokens >= PrefillKernel.panelMinimumTokens {

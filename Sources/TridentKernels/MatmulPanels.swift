@@ -30,7 +30,7 @@ public enum PrefillKernel: String, Sendable, CaseIterable {
 /// The tokens' inputs are packed once into panels of 32 (`[columns][32]`, the last one 16 wide
 /// when at most 16 tokens are left), so that one 16-lane load carries 16 tokens. Each work item
 /// dequantizes `itemRows` weight rows to float32 once and multiplies them with every panel in
-/// `PrefillMicroKernels`' 12-row register tiles, which broadcast the weights from their rows.
+/// 12-row register tiles (`PrefillMicroKernels`), which broadcast the weights from their rows.
 enum MatmulPanels {
     /// Weight rows per work item (two register tiles).
     static let itemRows = 24
@@ -87,7 +87,7 @@ enum MatmulPanels {
                             liveRows: min(tileRows, liveRows - tile), liveTokens: min(panel.width, tokens - panel.firstToken))
                         let rows = UnsafePointer(w + tile * columns), x = UnsafePointer(packed + panel.offset)
                         if panel.width == 32 {
-                            PrefillMicroKernels.tile12x32(columns, rows, columns, x, target)
+                            GemmMicroKernels.wide(columns, InPlaceRows(base: rows, rowStride: columns), x, target)
                         } else {
                             PrefillMicroKernels.tile12x16(columns, rows, columns, x, target)
                         }

@@ -1,16 +1,17 @@
 /// The register micro-kernels of `MatmulPanels`: 12 weight rows (dequantized, row-major,
 /// read in place: one broadcast per row and depth step) times one packed panel of tokens
 /// (`[depth][width]`, the tokens' inputs side by side), over the whole depth, then stored
-/// transposed into the `[tokens, rows]` output. Every output element is one lane's chain of
+/// transposed into the `[tokens, rows]` output (`Target`). A 32-token panel runs the training
+/// GEMM's 12 × 32 kernel (`GemmMicroKernels.wide`) with this target. Every output element is one lane's chain of
 /// fused multiply-adds in depth order, so a token's result does not depend on which lane or
 /// panel it is in, nor on how many tokens run together.
 ///
-/// - `tile12x32`: 24 accumulators of 16 lanes, 2 panel loads + 12 broadcasts per 24 FMAs; it
-///   fills AVX-512's 32 vector registers (27 live) and is bound by the FMA units.
+/// - `GemmMicroKernels.wide`: 24 accumulators of 16 lanes, 2 panel loads + 12 broadcasts per
+///   24 FMAs; it fills AVX-512's 32 vector registers (27 live) and is bound by the FMA units.
 /// - `tile12x16`: 12 accumulators, for a last panel of at most 16 tokens.
 enum PrefillMicroKernels {
     /// Where a tile's results go: `out[t * stride + r]` for live token `t` and weight row `r`.
-    struct Target {
+    struct Target: GemmTileSink {
         let out: UnsafeMutablePointer<Float>
         let stride: Int
         let liveRows: Int
@@ -27,41 +28,6 @@ enum PrefillMicroKernels {
                 p += stride
             }
         }
-    }
-
-    /// 12 weight rows (`w`, row stride `ws`) × a 32-token panel (`x`, `[depth][32]`).
-    @inline(never)
-    static func tile12x32(_ depth: Int, _ w: UnsafePointer<Float>, _ ws: Int, _ x: UnsafePointer<Float>,
-                          _ target: Target) {
-        var c00 = V16(), c01 = V16(), c10 = V16(), c11 = V16(), c20 = V16(), c21 = V16()
-        var c30 = V16(), c31 = V16(), c40 = V16(), c41 = V16(), c50 = V16(), c51 = V16()
-        var c60 = V16(), c61 = V16(), c70 = V16(), c71 = V16(), c80 = V16(), c81 = V16()
-        var c90 = V16(), c91 = V16(), ca0 = V16(), ca1 = V16(), cb0 = V16(), cb1 = V16()
-        let w0 = w, w1 = w + ws, w2 = w + 2 &* ws, w3 = w + 3 &* ws, w4 = w + 4 &* ws, w5 = w + 5 &* ws
-        let w6 = w + 6 &* ws, w7 = w + 7 &* ws, w8 = w + 8 &* ws, w9 = w + 9 &* ws, wa = w + 10 &* ws, wb = w + 11 &* ws
-        var b = x
-        for p in 0..<depth {
-            let b0 = load16(b), b1 = load16(b + 16)
-            var s = V16(repeating: w0[p]); c00.addProduct(s, b0); c01.addProduct(s, b1)
-            s = V16(repeating: w1[p]); c10.addProduct(s, b0); c11.addProduct(s, b1)
-            s = V16(repeating: w2[p]); c20.addProduct(s, b0); c21.addProduct(s, b1)
-            s = V16(repeating: w3[p]); c30.addProduct(s, b0); c31.addProduct(s, b1)
-            s = V16(repeating: w4[p]); c40.addProduct(s, b0); c41.addProduct(s, b1)
-            s = V16(repeating: w5[p]); c50.addProduct(s, b0); c51.addProduct(s, b1)
-            s = V16(repeating: w6[p]); c60.addProduct(s, b0); c61.addProduct(s, b1)
-            s = V16(repeating: w7[p]); c70.addProduct(s, b0); c71.addProduct(s, b1)
-            s = V16(repeating: w8[p]); c80.addProduct(s, b0); c81.addProduct(s, b1)
-            s = V16(repeating: w9[p]); c90.addProduct(s, b0); c91.addProduct(s, b1)
-            s = V16(repeating: wa[p]); ca0.addProduct(s, b0); ca1.addProduct(s, b1)
-            s = V16(repeating: wb[p]); cb0.addProduct(s, b0); cb1.addProduct(s, b1)
-            b += 32
-        }
-        target.put(0, 0, c00); target.put(0, 16, c01); target.put(1, 0, c10); target.put(1, 16, c11)
-        target.put(2, 0, c20); target.put(2, 16, c21); target.put(3, 0, c30); target.put(3, 16, c31)
-        target.put(4, 0, c40); target.put(4, 16, c41); target.put(5, 0, c50); target.put(5, 16, c51)
-        target.put(6, 0, c60); target.put(6, 16, c61); target.put(7, 0, c70); target.put(7, 16, c71)
-        target.put(8, 0, c80); target.put(8, 16, c81); target.put(9, 0, c90); target.put(9, 16, c91)
-        target.put(10, 0, ca0); target.put(10, 16, ca1); target.put(11, 0, cb0); target.put(11, 16, cb1)
     }
 
     /// 12 weight rows × a 16-token panel (`x`, `[depth][16]`).

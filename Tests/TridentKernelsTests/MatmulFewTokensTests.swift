@@ -26,14 +26,8 @@ import Testing
                     }
                 }
                 let reference = referenceMatmul(w, x, tokens: tokens)
-                var worst: Float = 0
-                for t in 0..<tokens {
-                    for r in 0..<rows {
-                        var magnitude: Float = 0
-                        for c in 0..<columns { magnitude += abs(dense[r * columns + c] * x[t * columns + c]) }
-                        worst = max(worst, abs(out[t * rows + r] - reference[t * rows + r]) / (2e-6 * magnitude + 1e-6))
-                    }
-                }
+                let worst = worstProductError(out, reference, dense: dense, x: x, rows: rows, columns: columns,
+                                              tokens: tokens)
                 #expect(worst <= 1, "\(dtype) \(rows) rows, \(tokens) tokens: error \(worst)x the bound")
             }
         }

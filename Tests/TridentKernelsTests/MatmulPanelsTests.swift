@@ -33,14 +33,8 @@ import Testing
                 let x = randomFloats(tokens * columns, in: -2...2, seed: UInt64(100 + tokens))
                 let fast = Self.run(w, x, tokens: tokens, kernel: kernel)
                 let reference = referenceMatmul(w, x, tokens: tokens)
-                var worst: Float = 0
-                for t in 0..<tokens {
-                    for r in 0..<rows {
-                        var magnitude: Float = 0
-                        for c in 0..<columns { magnitude += abs(dense[r * columns + c] * x[t * columns + c]) }
-                        worst = max(worst, abs(fast[t * rows + r] - reference[t * rows + r]) / (2e-6 * magnitude + 1e-6))
-                    }
-                }
+                let worst = worstProductError(fast, reference, dense: dense, x: x, rows: rows, columns: columns,
+                                              tokens: tokens)
                 #expect(worst <= 1, "\(kernel) \(dtype) \(rows) rows, \(tokens) tokens: error \(worst)x the bound")
             }
         }

@@ -40,3 +40,19 @@ func dequantizeAll(_ w: WeightMatrix) -> [Float] {
     }
     return out
 }
+
+/// The largest error of `fast` against `reference` (both `[tokens, rows]` products of the
+/// `[rows, columns]` matrix `dense` with `x`), as a multiple of the bound 2e-6 · Σ|w·x| + 1e-6
+/// per element (float32 sums in another order than Double's): at most 1 passes.
+func worstProductError(_ fast: [Float], _ reference: [Float], dense: [Float], x: [Float],
+                       rows: Int, columns: Int, tokens: Int) -> Float {
+    var worst: Float = 0
+    for t in 0..<tokens {
+        for r in 0..<rows {
+            var magnitude: Float = 0
+            for c in 0..<columns { magnitude += abs(dense[r * columns + c] * x[t * columns + c]) }
+            worst = max(worst, abs(fast[t * rows + r] - reference[t * rows + r]) / (2e-6 * magnitude + 1e-6))
+        }
+    }
+    return worst
+}

@@ -20,8 +20,14 @@ public enum GemmKernel: CaseIterable, Sendable {
     public static let preferred: GemmKernel = CPUFeatures.hasAVX512 ? .wide : .narrow
 }
 
+/// Where a micro-kernel writes its accumulators: `put(r, j, v)` receives tile row `r`'s 16
+/// lanes for columns `j ..< j + 16`.
+protocol GemmTileSink {
+    func put(_ r: Int, _ j: Int, _ v: V16)
+}
+
 /// Where one micro-kernel's tile lands in C, and how.
-struct GemmTileTarget {
+struct GemmTileTarget: GemmTileSink {
     let c: UnsafeMutablePointer<Float>
     let ldc: Int
     /// Live rows and columns of the tile (the packed panels are zero-padded beyond them).
@@ -67,7 +73,7 @@ struct InPlaceRows: GemmRowSource {
 enum GemmMicroKernels {
     /// 12 rows × 32 columns over `kc` depth steps.
     @inline(never)
-    static func wide<A: GemmRowSource>(_ kc: Int, _ a: A, _ pb: UnsafePointer<Float>, _ out: GemmTileTarget) {
+    static func wide<A: GemmRowSource, Out: GemmTileSink>(_ kc: Int, _ a: A, _ pb: UnsafePointer<Float>, _ out: Out) {
         var c00 = V16(), c01 = V16(), c10 = V16(), c11 = V16(), c20 = V16(), c21 = V16()
         var c30 = V16(), c31 = V16(), c40 = V16(), c41 = V16(), c50 = V16(), c51 = V16()
         var c60 = V16(), c61 = V16(), c70 = V16(), c71 = V16(), c80 = V16(), c81 = V16()
