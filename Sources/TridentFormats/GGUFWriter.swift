@@ -127,7 +127,17 @@ public struct GGUFWriter {
             case .bytes(let bytes): bytes.withUnsafeBytes(sink)
             case .matrix(let matrix):
                 let rowBytes = matrix.dtype.rowBytes(matrix.columns)
-                for row in 0 ..< matrix.rows { sink(UnsafeRawBufferPointer(start: matrix.rowPointer(row), count: rowBytes)) }
+                if matrix.layout == .rowGroups {
+                    // Back to GGUF's row order, one row at a time.
+                    let buffer = UnsafeMutableRawPointer.allocate(byteCount: rowBytes, alignment: 16)
+                    defer { buffer.deallocate() }
+                    for row in 0 ..< matrix.rows {
+                        matrix.copyRowFromGroups(row, into: buffer)
+                        sink(UnsafeRawBufferPointer(start: buffer, count: rowBytes))
+                    }
+                } else {
+                    for row in 0 ..< matrix.rows { sink(UnsafeRawBufferPointer(start: matrix.rowPointer(row), count: rowBytes)) }
+                }
             }
             position = start + tensor.byteCount
         }

@@ -3,6 +3,14 @@ extension WeightMatrix {
     /// Writes row `row` (`columns` floats) of this matrix into `destination`.
     public func dequantizeRow(_ row: Int, into destination: UnsafeMutablePointer<Float>) {
         precondition(row >= 0 && row < rows, "row \(row) out of 0..<\(rows)")
+        if layout == .rowGroups {
+            withUnsafeTemporaryAllocation(byteCount: dtype.rowBytes(columns), alignment: 16) { buffer in
+                copyRowFromGroups(row, into: buffer.baseAddress!)
+                Dequantizer.dequantize(UnsafeRawPointer(buffer.baseAddress!), count: columns, dtype: dtype,
+                                       into: destination)
+            }
+            return
+        }
         Dequantizer.dequantize(rowPointer(row), count: columns, dtype: dtype, into: destination)
     }
 }

@@ -116,7 +116,8 @@ public enum KernelBenchmarks {
                            rows: c.rows, columns: c.columns, dtype: c.dtype)
         let input = [Float](repeating: 0.5, count: c.tokens * c.columns)
         var output = [Float](repeating: 0, count: c.tokens * c.rows)
-        let w = weights.matrix
+        // Packed as a model load packs it (`TRIDENT_ROW_GROUPS=0` keeps GGUF order).
+        let w = RowGroups.enabledByDefault ? weights.matrix.packedInRowGroups() : weights.matrix
         var best = Double.infinity
         var iterations = 1
         let start = now()

@@ -29,7 +29,10 @@ public func matmul(weight: WeightMatrix, input: UnsafePointer<Float>, output: Un
     }
     if tokens == 1 {
         matvec(weight: weight, input: input, output: output, pool: pool, activations: activations)
-    } else if weight.dtype == .q8_0 && activations == .int8 {
+    } else if weight.layout == .rowGroups && tokens < PrefillKernel.panelMinimumTokens {
+        RowGroupMatmul.run(weight: weight, input: input, inputStride: inStride, output: output,
+                           outputStride: outStride, tokens: tokens, pool: pool)
+    } else if weight.dtype == .q8_0 && activations == .int8 && weight.layout == .rows {
         Q8Matmul.run(weight: weight, input: input, inputStride: inStride, output: output,
                      outputStride: outStride, tokens: tokens, pool: pool, path: .current)
     } else if kernel == .panels && tokens < PrefillKernel.panelMinimumTokens && MatmulFewTokens.supports(weight.dtype) {
@@ -50,7 +53,7 @@ public func matmul(weight: WeightMatrix, input: UnsafePointer<Float>, output: Un
 /// as for `matmul` (Q8_0 weights only).
 public func matvec(weight: WeightMatrix, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                    pool: ThreadPool, kernel: MatvecKernel = .current, activations: ActivationPrecision = .current) {
-    if weight.dtype == .q8_0 && activations == .int8 && weight.columns > 0 {
+    if weight.dtype == .q8_0 && activations == .int8 && weight.columns > 0 && weight.layout == .rows {
         matvecQ8(weight: weight, input: input, output: output, pool: pool)
         return
     }
@@ -63,7 +66,7 @@ public func matvec(weight: WeightMatrix, input: UnsafePointer<Float>, output: Un
     withUnsafeTemporaryAllocation(of: Float.self, capacity: needsSums ? max(blocks, 1) : 1) { sums in
         let sumsBase = sums.baseAddress!
         if needsSums { RowDot.blockSums(input, blocks, into: sumsBase) }
-        let granularity = 8
+        let granularity = weight.layout == .rowGroups ? RowGroups.rows : 8
         pool.parallelChunks(weight.rows, granularity: granularity) { range in
             matvecRange(weight, range, input, UnsafePointer(sumsBase), output, kernel: kernel)
         }
@@ -75,6 +78,10 @@ public func matvec(weight: WeightMatrix, input: UnsafePointer<Float>, output: Un
 @inline(__always)
 func matvecRange(_ w: WeightMatrix, _ range: Range<Int>, _ x: UnsafePointer<Float>,
                  _ sums: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, kernel: MatvecKernel) {
+    if w.layout == .rowGroups {
+        RowGroupMatmul.rows(w, range, x, sums, out)
+        return
+    }
     if kernel == .wide, matvecRowsWide(w, range, x, sums, out) { return }
     matvecRows(w, range, x, sums, out)
 }

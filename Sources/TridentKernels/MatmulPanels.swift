@@ -32,7 +32,7 @@ public enum PrefillKernel: String, Sendable, CaseIterable {
 /// dequantizes `itemRows` weight rows to float32 once and multiplies them with every panel in
 /// 12-row register tiles (`PrefillMicroKernels`), which broadcast the weights from their rows.
 enum MatmulPanels {
-    /// Weight rows per work item (two register tiles).
+    /// Weight rows per work item (two register tiles; 48 for row-group matrices).
     static let itemRows = 24
     static let tileRows = 12
 
@@ -71,13 +71,19 @@ enum MatmulPanels {
             pack(panels[index], input: input, inputStride: inputStride, tokens: tokens, columns: columns,
                  into: packed + panels[index].offset)
         }
+        // Row-group matrices: items of three whole groups (four register tiles).
+        let itemRows = weight.layout == .rowGroups ? 3 * RowGroups.rows : Self.itemRows
         let items = (weight.rows + itemRows - 1) / itemRows
         pool.parallelFor(items) { item in
             let firstRow = item * itemRows
             let liveRows = min(itemRows, weight.rows - firstRow)
             withUnsafeTemporaryAllocation(of: Float.self, capacity: itemRows * columns) { buffer in
                 let w = buffer.baseAddress!
-                for i in 0..<liveRows { weight.dequantizeRow(firstRow + i, into: w + i * columns) }
+                if weight.layout == .rowGroups {
+                    RowGroupDequantize.rows(weight, first: firstRow, count: liveRows, into: w, outStride: columns)
+                } else {
+                    for i in 0..<liveRows { weight.dequantizeRow(firstRow + i, into: w + i * columns) }
+                }
                 let paddedRows = (liveRows + tileRows - 1) / tileRows * tileRows
                 if paddedRows > liveRows { (w + liveRows * columns).update(repeating: 0, count: (paddedRows - liveRows) * columns) }
                 for panel in panels {

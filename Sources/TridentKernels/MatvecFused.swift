@@ -34,7 +34,7 @@ public func matvecFused(_ a: MatvecTarget, _ b: MatvecTarget, _ c: MatvecTarget?
     }
     let blocks = columns / 32
     // Q8_0 targets with int8 activations share one quantized copy of `input`.
-    let quantize = activations == .int8 && [a, b, c].contains { $0?.weight.dtype == .q8_0 }
+    let quantize = activations == .int8 && [a, b, c].contains { $0?.weight.dtype == .q8_0 && $0?.weight.layout == .rows }
     withUnsafeTemporaryAllocation(of: Float.self, capacity: max(blocks, 1)) { sums in
         Q8Activations.withBuffers(tokens: quantize ? 1 : 0, blocks: blocks) { q8 in
             let sumsBase = sums.baseAddress!
@@ -42,7 +42,8 @@ public func matvecFused(_ a: MatvecTarget, _ b: MatvecTarget, _ c: MatvecTarget?
             if quantize { q8.quantize(input, token: 0) }
             let totalRows = a.weight.rows + b.weight.rows + (c?.weight.rows ?? 0)
             let chunksWanted = pool.threadCount == 1 ? 1 : pool.threadCount * 4
-            let chunkLength = max(8, ((totalRows + chunksWanted - 1) / chunksWanted + 7) / 8 * 8)
+            // Whole row groups (16 rows), so row-group matrices split at group boundaries.
+            let chunkLength = max(16, ((totalRows + chunksWanted - 1) / chunksWanted + 15) / 16 * 16)
             let chunksA = (a.weight.rows + chunkLength - 1) / chunkLength
             let chunksB = (b.weight.rows + chunkLength - 1) / chunkLength
             let chunksC = c.map { ($0.weight.rows + chunkLength - 1) / chunkLength } ?? 0
@@ -53,7 +54,7 @@ public func matvecFused(_ a: MatvecTarget, _ b: MatvecTarget, _ c: MatvecTarget?
                 else if item < chunksA + chunksB { (target, chunk) = (b, item - chunksA) }
                 else { (target, chunk) = (c!, item - chunksA - chunksB) }
                 let range = (chunk * chunkLength)..<min(target.weight.rows, (chunk + 1) * chunkLength)
-                if quantize && target.weight.dtype == .q8_0 {
+                if quantize && target.weight.dtype == .q8_0 && target.weight.layout == .rows {
                     q8Rows(target.weight, range, q8, target.output, path: .current)
                 } else {
                     matvecRange(target.weight, range, input, sumsPointer, target.output, kernel: kernel)

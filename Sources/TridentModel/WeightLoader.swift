@@ -9,10 +9,15 @@ import TridentKernels
 ///   allocations the weights own; unsliced ones stay views when the source is mapped.
 /// - A `.ggufReader` source: every tensor is read into owned memory; no mapping is used at all.
 /// - Tensors stored transposed (Hugging Face GPT-2 `Conv1D`) are always copied, transposed.
+/// - With `packRowGroups`, Q4_0/Q4_1/Q8_0 matrices of whole 16-row groups are repacked for the
+///   16-lane decode loops (`WeightMatrix.packedInRowGroups`, same size); a mapped view's pages
+///   are then released.
 struct WeightLoader {
     let source: WeightSource
     let naming: TensorNaming
     let copySlices: Bool
+    /// `RowGroups.enabledByDefault`: on CPUs with AVX-512 and float32 activations.
+    var packRowGroups = RowGroups.enabledByDefault
 
     init(_ source: WeightSource, naming: TensorNaming, copySlices: Bool) {
         self.source = source
@@ -87,11 +92,16 @@ struct WeightLoader {
                             columns: Range<Int>) throws -> WeightMatrix {
         let sliced = rows.count != entry.rows || columns.count != entry.columns
         if !copySlices || !sliced, let view = try alignedView(entry, dtype: dtype) {
-            return view.rows(rows).columns(columns)
+            let slice = view.rows(rows).columns(columns)
+            guard packRowGroups && slice.canPackInRowGroups else { return slice }
+            let packed = slice.packedInRowGroups()
+            MappedPages.release(slice)
+            return packed
         }
-        return try OwnedWeights(rows: rows.count, columns: columns.count, dtype: dtype) { buffer in
+        let owned = try OwnedWeights(rows: rows.count, columns: columns.count, dtype: dtype) { buffer in
             try source.read(entry, rows: rows, columns: columns, into: buffer)
         }.matrix
+        return packRowGroups ? owned.packedInRowGroups() : owned
     }
 
     /// The whole tensor as a view of the mapping, or nil when there is no mapping or the data

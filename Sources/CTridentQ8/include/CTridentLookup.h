@@ -62,4 +62,68 @@ trident_u32x16 trident_widen_bytes16(const uint8_t *bytes) {
 #endif
 }
 
+/// 16 IEEE half-precision values -> 16 floats (one `vcvtph2ps` with AVX-512F); exact.
+static inline __attribute__((always_inline))
+trident_f32x16 trident_halves16(const uint16_t *halves) {
+#if defined(__AVX512F__)
+    return (trident_f32x16)_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)halves));
+#else
+    trident_f32x16 result;
+    for (int i = 0; i < 16; i++) {
+        uint32_t h = halves[i], sign = (h & 0x8000u) << 16, exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
+        uint32_t bits;
+        if (exponent == 0x1f) {
+            bits = sign | 0x7f800000u | (mantissa << 13);
+        } else if (exponent != 0) {
+            bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
+        } else if (mantissa == 0) {
+            bits = sign;
+        } else {
+            int shift = 0;
+            while ((mantissa & 0x400) == 0) { mantissa <<= 1; shift++; }
+            bits = sign | ((uint32_t)(113 - shift) << 23) | ((mantissa & 0x3ff) << 13);
+        }
+        union { uint32_t u; float f; } value = { bits };
+        result[i] = value.f;
+    }
+    return result;
+#endif
+}
+
+/// 16 signed bytes sign-extended to 32 bits (one `vpmovsxbd` with AVX-512F), opaque to LLVM
+/// like `trident_widen_bytes16`.
+static inline __attribute__((always_inline))
+trident_f32x16 trident_int8_to_floats16(const int8_t *bytes) {
+#if defined(__AVX512F__)
+    __m512i wide = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)bytes));
+    return (trident_f32x16)_mm512_cvtepi32_ps(wide);
+#else
+    trident_f32x16 result;
+    for (int j = 0; j < 16; j++) { result[j] = (float)bytes[j]; }
+    return result;
+#endif
+}
+
+/// acc + w * x[0] in all 16 lanes, the float broadcast straight from memory into the
+/// multiply-add (one `vfmadd231ps m32{1to16}` with AVX-512F). Written as assembly so that LLVM
+/// neither merges neighbouring x loads into vectors nor reorders the chains.
+static inline __attribute__((always_inline))
+trident_f32x16 trident_fma_splat16(trident_f32x16 acc, trident_f32x16 w, const float *x) {
+#if defined(__AVX512F__)
+    __m512 a = (__m512)acc;
+    __asm__("vfmadd231ps %[x]%{1to16%}, %[w], %[a]" : [a] "+v"(a) : [w] "v"((__m512)w), [x] "m"(*x));
+    return (trident_f32x16)a;
+#else
+    trident_f32x16 result;
+    for (int i = 0; i < 16; i++) { result[i] = __builtin_fmaf(w[i], *x, acc[i]); }
+    return result;
+#endif
+}
+
+/// Asks for the cache line at `p` ahead of use (`prefetcht0`); never faults.
+static inline __attribute__((always_inline))
+void trident_prefetch(const void *p) {
+    __builtin_prefetch(p, 0, 3);
+}
+
 #endif
