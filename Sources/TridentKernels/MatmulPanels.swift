@@ -80,26 +80,45 @@ enum MatmulPanels {
             withUnsafeTemporaryAllocation(of: Float.self, capacity: itemRows * columns) { buffer in
                 let w = buffer.baseAddress!
                 if weight.layout == .rowGroups {
-                    RowGroupDequantize.rows(weight, first: firstRow, count: liveRows, into: w, outStride: columns)
-                } else {
-                    for i in 0..<liveRows { weight.dequantizeRow(firstRow + i, into: w + i * columns) }
+                    // Dequantized straight into 12-row packed panels.
+                    RowGroupDequantize.panels(weight, first: firstRow, count: liveRows, into: w)
+                    for panel in panels {
+                        for tile in stride(from: 0, to: liveRows, by: tileRows) {
+                            multiply(PackedRows(base: w + tile * columns), columns: columns, panel: panel,
+                                     packed: packed, tokens: tokens, output: output + firstRow + tile,
+                                     outputStride: outputStride, liveRows: min(tileRows, liveRows - tile))
+                        }
+                    }
+                    return
                 }
+                for i in 0..<liveRows { weight.dequantizeRow(firstRow + i, into: w + i * columns) }
                 let paddedRows = (liveRows + tileRows - 1) / tileRows * tileRows
                 if paddedRows > liveRows { (w + liveRows * columns).update(repeating: 0, count: (paddedRows - liveRows) * columns) }
                 for panel in panels {
                     for tile in stride(from: 0, to: liveRows, by: tileRows) {
-                        let target = PrefillMicroKernels.Target(
-                            out: output + panel.firstToken * outputStride + firstRow + tile, stride: outputStride,
-                            liveRows: min(tileRows, liveRows - tile), liveTokens: min(panel.width, tokens - panel.firstToken))
-                        let rows = UnsafePointer(w + tile * columns), x = UnsafePointer(packed + panel.offset)
-                        if panel.width == 32 {
-                            GemmMicroKernels.wide(columns, InPlaceRows(base: rows, rowStride: columns), x, target)
-                        } else {
-                            PrefillMicroKernels.tile12x16(columns, rows, columns, x, target)
-                        }
+                        multiply(InPlaceRows(base: w + tile * columns, rowStride: columns), columns: columns, panel: panel,
+                                 packed: packed, tokens: tokens, output: output + firstRow + tile,
+                                 outputStride: outputStride, liveRows: min(tileRows, liveRows - tile))
                     }
                 }
             }
+        }
+    }
+
+    /// One 12-row register tile of weights (`rows`) times one panel of tokens, into
+    /// `output[t * outputStride + r]` for the panel's live tokens and the tile's live rows.
+    @inline(__always)
+    static func multiply<A: GemmRowSource>(_ rows: A, columns: Int, panel: Panel, packed: UnsafeMutablePointer<Float>,
+                                           tokens: Int, output: UnsafeMutablePointer<Float>, outputStride: Int,
+                                           liveRows: Int) {
+        let target = PrefillMicroKernels.Target(
+            out: output + panel.firstToken * outputStride, stride: outputStride,
+            liveRows: liveRows, liveTokens: min(panel.width, tokens - panel.firstToken))
+        let x = UnsafePointer(packed + panel.offset)
+        if panel.width == 32 {
+            GemmMicroKernels.wide(columns, rows, x, target)
+        } else {
+            PrefillMicroKernels.tile12x16(columns, rows, x, target)
         }
     }
 

@@ -30,23 +30,21 @@ enum PrefillMicroKernels {
         }
     }
 
-    /// 12 weight rows × a 16-token panel (`x`, `[depth][16]`).
+    /// 12 weight rows (`a`: in place, or a packed `[depth][12]` tile) × a 16-token panel
+    /// (`x`, `[depth][16]`).
     @inline(never)
-    static func tile12x16(_ depth: Int, _ w: UnsafePointer<Float>, _ ws: Int, _ x: UnsafePointer<Float>,
-                          _ target: Target) {
+    static func tile12x16<A: GemmRowSource>(_ depth: Int, _ a: A, _ x: UnsafePointer<Float>, _ target: Target) {
         var c0 = V16(), c1 = V16(), c2 = V16(), c3 = V16(), c4 = V16(), c5 = V16()
         var c6 = V16(), c7 = V16(), c8 = V16(), c9 = V16(), ca = V16(), cb = V16()
-        let w0 = w, w1 = w + ws, w2 = w + 2 &* ws, w3 = w + 3 &* ws, w4 = w + 4 &* ws, w5 = w + 5 &* ws
-        let w6 = w + 6 &* ws, w7 = w + 7 &* ws, w8 = w + 8 &* ws, w9 = w + 9 &* ws, wa = w + 10 &* ws, wb = w + 11 &* ws
         var b = x
         for p in 0..<depth {
             let b0 = load16(b)
-            c0.addProduct(V16(repeating: w0[p]), b0); c1.addProduct(V16(repeating: w1[p]), b0)
-            c2.addProduct(V16(repeating: w2[p]), b0); c3.addProduct(V16(repeating: w3[p]), b0)
-            c4.addProduct(V16(repeating: w4[p]), b0); c5.addProduct(V16(repeating: w5[p]), b0)
-            c6.addProduct(V16(repeating: w6[p]), b0); c7.addProduct(V16(repeating: w7[p]), b0)
-            c8.addProduct(V16(repeating: w8[p]), b0); c9.addProduct(V16(repeating: w9[p]), b0)
-            ca.addProduct(V16(repeating: wa[p]), b0); cb.addProduct(V16(repeating: wb[p]), b0)
+            c0.addProduct(V16(repeating: a.value(0, p, 12)), b0); c1.addProduct(V16(repeating: a.value(1, p, 12)), b0)
+            c2.addProduct(V16(repeating: a.value(2, p, 12)), b0); c3.addProduct(V16(repeating: a.value(3, p, 12)), b0)
+            c4.addProduct(V16(repeating: a.value(4, p, 12)), b0); c5.addProduct(V16(repeating: a.value(5, p, 12)), b0)
+            c6.addProduct(V16(repeating: a.value(6, p, 12)), b0); c7.addProduct(V16(repeating: a.value(7, p, 12)), b0)
+            c8.addProduct(V16(repeating: a.value(8, p, 12)), b0); c9.addProduct(V16(repeating: a.value(9, p, 12)), b0)
+            ca.addProduct(V16(repeating: a.value(10, p, 12)), b0); cb.addProduct(V16(repeating: a.value(11, p, 12)), b0)
             b += 16
         }
         target.put(0, 0, c0); target.put(1, 0, c1); target.put(2, 0, c2); target.put(3, 0, c3)

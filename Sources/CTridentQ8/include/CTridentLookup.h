@@ -126,4 +126,16 @@ void trident_prefetch(const void *p) {
     __builtin_prefetch(p, 0, 3);
 }
 
+/// Stores lanes `first ..< first + count` of `v` to `dst[0 ..< count]` (one masked
+/// `vmovups` with AVX-512F; lanes outside the mask are not touched).
+static inline __attribute__((always_inline))
+void trident_store_lanes16(float *dst, trident_f32x16 v, int first, int count) {
+#if defined(__AVX512F__)
+    __mmask16 mask = (__mmask16)(((1u << count) - 1u) << first);
+    _mm512_mask_storeu_ps(dst - first, mask, (__m512)v);
+#else
+    for (int i = 0; i < count; i++) { dst[i] = v[first + i]; }
+#endif
+}
+
 #endif
