@@ -15,10 +15,19 @@ struct ShardLoadingTests {
     static let cases: [(String, Int)] = [("f32", 2), ("q8_0", 2), ("q4_1", 2), ("f32", 3), ("q8_0", 3),
                                          ("q4_1", 3), ("q4_1", 4)]
 
+    /// Same shape, type and layout, and every row's GGUF bytes equal (row-group matrices,
+    /// repacked at load on AVX-512 CPUs, are read back in row order).
     static func rowsEqual(_ a: WeightMatrix, _ b: WeightMatrix) -> Bool {
-        guard a.rows == b.rows, a.columns == b.columns, a.dtype == b.dtype else { return false }
-        let bytes = a.dtype.rowBytes(a.columns)
-        return (0..<a.rows).allSatisfy { memcmp(a.rowPointer($0), b.rowPointer($0), bytes) == 0 }
+        guard a.rows == b.rows, a.columns == b.columns, a.dtype == b.dtype, a.layout == b.layout else { return false }
+        return (0..<a.rows).allSatisfy { storedRow(a, $0) == storedRow(b, $0) }
+    }
+
+    static func storedRow(_ m: WeightMatrix, _ r: Int) -> [UInt8] {
+        let count = m.dtype.rowBytes(m.columns)
+        if m.layout == .rows { return Array(UnsafeRawBufferPointer(start: m.rowPointer(r), count: count)) }
+        var bytes = [UInt8](repeating: 0, count: count)
+        bytes.withUnsafeMutableBytes { m.copyRowFromGroups(r, into: $0.baseAddress!) }
+        return bytes
     }
 
     static func matrices(_ w: LlamaWeights) -> [WeightMatrix] {
