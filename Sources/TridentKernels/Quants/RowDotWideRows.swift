@@ -64,6 +64,12 @@ extension RowDot {
             let row0 = w.rowPointer(r), row1 = row0 + w.rowStride
             var dot0 = A(), dot1 = A()
             for b in 0..<blocks {
+                // The pair's rows are one stream (when contiguous): ask for it 4 KiB ahead.
+                var line = 0
+                while line < 2 * bytes {
+                    trident_prefetch(row0 + 2 * b * bytes + rowGroupPrefetchBytes + line)
+                    line += 64
+                }
                 let xb = x + b * A.elements, sb = sums + b * sumsPerBlock
                 dot0.add(row0 + b * bytes, xb, sb)
                 dot1.add(row1 + b * bytes, xb, sb)
