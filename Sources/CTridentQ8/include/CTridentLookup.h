@@ -90,8 +90,7 @@ trident_f32x16 trident_halves16(const uint16_t *halves) {
 #endif
 }
 
-/// 16 signed bytes sign-extended to 32 bits (one `vpmovsxbd` with AVX-512F), opaque to LLVM
-/// like `trident_widen_bytes16`.
+/// 16 signed bytes as 16 floats (`vpmovsxbd` + `vcvtdq2ps` with AVX-512F); exact.
 static inline __attribute__((always_inline))
 trident_f32x16 trident_int8_to_floats16(const int8_t *bytes) {
 #if defined(__AVX512F__)
